@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the testbed's programs from the Go module proxy, once, into a cache outside the repo.
+#   scripts/tools.sh all          build every tool in scripts/tools.versions that is missing
+#   scripts/tools.sh NAME...      build those (if missing)
+#   scripts/tools.sh path NAME    print the binary's path (building it if missing)
+# A binary exists at $DIGESTPIN_CACHE/tools/NAME-VERSION/NAME only after a complete build, so
+# an interrupted build is simply redone.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${DIGESTPIN_CACHE:-$HOME/.cache/digestpin}
+export GOMODCACHE=$cache/go/mod GOCACHE=$cache/go/build GOFLAGS=-mod=mod GOTOOLCHAIN=local
+export CGO_ENABLED=0
+
+row() { awk -v n="$1" '$1 == n { print; found = 1 } END { exit !found }' "$here/tools.versions"; }
+names() { awk '!/^#/ && NF == 4 { print $1 }' "$here/tools.versions"; }
+bin_path() { local _n v _m _p; read -r _n v _m _p < <(row "$1"); echo "$cache/tools/$1-$v/$1"; }
+
+# k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging;
+# outside its repo each must be replaced by the published module of the matching version.
+staging_replaces() {
+  local version=$1 gomod staging
+  gomod=$(go mod download -json "k8s.io/kubernetes@$version" | awk -F'"' '/"GoMod"/ { print $4 }')
+  staging=v0.${version#v1.}
+  awk -v v="$staging" '$2 == "=>" && $3 ~ /^\.\/staging\// { print "replace " $1 " => " $1 " " v }' "$gomod"
+}
+
+build() {
+  local name=$1 version module pkg out work
+  read -r name version module pkg < <(row "$name") || { echo "tools.sh: unknown tool $1" >&2; exit 2; }
+  out=$cache/tools/$name-$version
+  [ -x "$out/$name" ] && return 0
+  work=$cache/build/$name-$version
+  rm -rf "$work" && mkdir -p "$work" "$out"
+  echo "tools.sh: building $name $version from $module (first time only)" >&2
+  local started=$SECONDS
+  (
+    cd "$work"
+    go mod init "digestpin.testbed/$name" >/dev/null 2>&1
+    [ "$module" = k8s.io/kubernetes ] && staging_replaces "$version" >>go.mod
+    go get "$module@$version" >/dev/null
+    go build -trimpath -ldflags='-s -w' -o "$out/$name.partial" "$pkg"
+  )
+  mv "$out/$name.partial" "$out/$name"
+  echo "tools.sh: built $name in $((SECONDS - started))s" >&2
+}
+
+case "${1:-all}" in
+  all) for n in $(names); do build "$n"; done ;;
+  path) build "$2"; bin_path "$2" ;;
+  *) for n in "$@"; do build "$n"; done ;;
+esac

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+import { dispatch } from "./commands/dispatch.ts";
+
+process.exitCode = await dispatch(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+});

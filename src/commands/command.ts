@@ -1,0 +1,20 @@
+/** What a CLI command writes to; injected so tests can capture output. */
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** One `digestpin <name>` subcommand. `run` returns the process exit status. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(args: readonly string[], io: CliIO): Promise<number>;
+}
+
+/** Exit status for a usage error or an invalid input. */
+export const EXIT_USAGE = 2;
+
+export function wantsHelp(args: readonly string[]): boolean {
+  return args.includes("--help") || args.includes("-h");
+}

@@ -1,0 +1,4 @@
+import type { Command } from "./command.ts";
+
+/** Every subcommand, in the order `digestpin --help` lists them. */
+export const commands: readonly Command[] = [];

@@ -1,0 +1,186 @@
+import { checkLiteralAddress } from "./address-guard.ts";
+import { Authenticator } from "./auth.ts";
+import { CoalescingCache } from "./cache.ts";
+import { anonymous, credentialId, type Keychain } from "./credentials.ts";
+import { EndpointDirectory, type DispatcherFactory } from "./endpoints.ts";
+import { RegistryError } from "./errors.ts";
+import { fetchManifest, type ManifestAnswer } from "./fetch-manifest.ts";
+import { findRegistryConfig, type RegistryConfig } from "./registry-config.ts";
+import { withRetry } from "./retry.ts";
+
+/** The part of an image reference the resolver needs (see src/reference). */
+export interface ResolvableReference {
+  readonly registry: string;
+  readonly repository: string;
+  readonly tag: string | null;
+  readonly digest: string | null;
+}
+
+export interface ResolverOptions {
+  /** The policy's registries; undefined = any registry by name (address guards apply). */
+  readonly registries?: readonly RegistryConfig[] | undefined;
+  /** How long what a registry said about a tag is reused. */
+  readonly cacheTtlMs?: number;
+  /** How long a failure is reused (keeps an outage from multiplying requests). */
+  readonly negativeTtlMs?: number;
+  readonly maxCacheEntries?: number;
+  readonly maxManifestBytes?: number;
+  /** Budget of a resolve call without an explicit deadline. */
+  readonly defaultTimeoutMs?: number;
+  readonly dispatcherFactory?: DispatcherFactory;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export interface ResolveOptions {
+  readonly keychain?: Keychain;
+  /** Epoch milliseconds by which the answer is needed (the webhook's budget). */
+  readonly deadline?: number;
+  readonly signal?: AbortSignal;
+  /** Hash the manifest body instead of trusting Docker-Content-Digest. */
+  readonly verify?: boolean;
+  /** List the per-platform digests of an index. */
+  readonly platforms?: boolean;
+}
+
+type Outcome = { ok: true; answer: ManifestAnswer } | { ok: false; error: RegistryError };
+
+/**
+ * Answers "what digest does this registry serve for repo:tag right now?" over the OCI
+ * distribution API: mirrors first, auth, retries within the deadline, and a short-lived cache
+ * keyed by reference and credential identity, with concurrent misses sharing one request.
+ */
+export class Resolver {
+  readonly #directory: EndpointDirectory;
+  readonly #auth: Authenticator;
+  readonly #cache: CoalescingCache<Outcome>;
+  readonly #registries: readonly RegistryConfig[] | undefined;
+  readonly #options: Required<
+    Pick<ResolverOptions, "cacheTtlMs" | "negativeTtlMs" | "maxManifestBytes" | "defaultTimeoutMs">
+  >;
+  readonly #now: () => number;
+  readonly #random: () => number;
+
+  constructor(options: ResolverOptions = {}) {
+    this.#registries = options.registries;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#directory = new EndpointDirectory(options.registries, options.dispatcherFactory);
+    this.#auth = new Authenticator({
+      checkRealm: (r, e, realm) => {
+        this.#checkRealm(r, e, realm);
+      },
+      now: this.#now,
+    });
+    this.#cache = new CoalescingCache({
+      maxEntries: options.maxCacheEntries ?? 10_000,
+      now: this.#now,
+    });
+    this.#options = {
+      cacheTtlMs: options.cacheTtlMs ?? 30_000,
+      negativeTtlMs: options.negativeTtlMs ?? 2_000,
+      maxManifestBytes: options.maxManifestBytes ?? 4 * 1024 * 1024,
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 10_000,
+    };
+  }
+
+  async resolve(ref: ResolvableReference, options: ResolveOptions = {}): Promise<ManifestAnswer> {
+    const reference = ref.digest ?? ref.tag ?? "latest";
+    const credential = (options.keychain ?? anonymous)(ref.registry);
+    const flags = `${options.verify === true ? "v" : ""}${options.platforms === true ? "p" : ""}`;
+    const key = `${ref.registry}/${ref.repository}|${reference}|${credentialId(credential)}|${flags}`;
+    const outcome = await this.#cache.getOrLoad(
+      key,
+      () =>
+        this.#load(ref, reference, options, credential).then(
+          (answer): Outcome => ({ ok: true, answer }),
+          (error: unknown): Outcome => ({ ok: false, error: asRegistryError(ref.registry, error) }),
+        ),
+      (o) => (o.ok ? this.#options.cacheTtlMs : this.#options.negativeTtlMs),
+    );
+    if (!outcome.ok) throw outcome.error;
+    return outcome.answer;
+  }
+
+  /** Forgets every cached answer (used after an approval so the next review asks again). */
+  clearCache(): void {
+    this.#cache.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.#directory.close();
+  }
+
+  async #load(
+    ref: ResolvableReference,
+    reference: string,
+    options: ResolveOptions,
+    credential: ReturnType<Keychain>,
+  ): Promise<ManifestAnswer> {
+    const deadline = options.deadline ?? this.#now() + this.#options.defaultTimeoutMs;
+    const timeout = AbortSignal.timeout(Math.max(1, deadline - this.#now()));
+    const signal =
+      options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+    const query = {
+      repository: ref.repository,
+      reference,
+      expectedDigest: ref.digest ?? undefined,
+      credential,
+      verify: options.verify === true,
+      platforms: options.platforms === true,
+      maxBytes: this.#options.maxManifestBytes,
+      signal,
+    };
+    let lastError: unknown;
+    for (const endpoint of this.#directory.endpoints(ref.registry)) {
+      try {
+        return await withRetry(() => fetchManifest(endpoint, this.#auth, query), {
+          deadline,
+          signal,
+          now: this.#now,
+          random: this.#random,
+        });
+      } catch (error) {
+        lastError = error;
+        if (signal.aborted) break;
+      }
+    }
+    throw lastError;
+  }
+
+  /** A token realm gets credentials: only https, and only hosts tied to the registry. */
+  #checkRealm(registry: string, endpoint: URL, realm: URL): void {
+    const config = findRegistryConfig(registry, this.#registries);
+    const insecure = config?.insecure === true;
+    const refuse = (why: string) => {
+      throw new RegistryError(
+        "ERR_REGISTRY_NOT_ALLOWED",
+        registry,
+        `refusing token realm ${realm.origin}: ${why}`,
+      );
+    };
+    if (realm.protocol !== "https:" && !(insecure && realm.protocol === "http:"))
+      refuse("it is not https");
+    const host = realm.hostname;
+    const dockerHub = endpoint.hostname === "registry-1.docker.io" && host === "auth.docker.io";
+    const listed = this.#registries?.some((r) => r.host.split(":")[0] === host) === true;
+    if (host !== endpoint.hostname && !dockerHub && !listed) {
+      refuse(`${host} is neither ${endpoint.hostname} nor a registry the policy lists`);
+    }
+    checkLiteralAddress(
+      registry,
+      host,
+      config?.allowPrivateAddresses === true || host === endpoint.hostname,
+    );
+  }
+}
+
+function asRegistryError(registry: string, error: unknown): RegistryError {
+  if (error instanceof RegistryError) return error;
+  return new RegistryError(
+    "ERR_REGISTRY_PROTOCOL",
+    registry,
+    `unexpected failure: ${String(error)}`,
+    { cause: error },
+  );
+}

@@ -82,7 +82,7 @@ function internalError(
   return new RegistryError(
     "ERR_REGISTRY_NOT_ALLOWED",
     registry,
-    `${hostname} ${relation === "is" ? "is" : "resolves to"} the internal address ${address}; list the registry with ` +
+    `${hostname} ${relation} the internal address ${address}; list the registry with ` +
       `allowPrivateAddresses: true in the policy if it really is served there`,
   );
 }

@@ -44,7 +44,8 @@ function readParams(input: string, params: Record<string, string>): string {
 
 function readValue(input: string): [string, string] {
   if (!input.startsWith('"')) {
-    const token = TOKEN.exec(input)?.[0] ?? "";
+    // RFC 7235 wants a token here; some servers send unquoted URLs, so read up to a separator.
+    const token = /^[^\s,"]*/.exec(input)?.[0] ?? "";
     return [token, input.slice(token.length)];
   }
   let value = "";

@@ -1,8 +1,14 @@
+import { isIP } from "node:net";
 import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import { checkLiteralAddress, guardedLookup } from "./address-guard.ts";
 import { RegistryError } from "./errors.ts";
-import { findRegistryConfig, upstreamEndpoint, type RegistryConfig } from "./registry-config.ts";
+import {
+  ANY_REGISTRY,
+  findRegistryConfig,
+  upstreamEndpoint,
+  type RegistryConfig,
+} from "./registry-config.ts";
 
 /** One place a registry's API can be reached: a mirror or the registry itself. */
 export interface Endpoint {
@@ -37,19 +43,19 @@ export const defaultDispatcher: DispatcherFactory = (config, { allowInternal }) 
  * (made once and reused, so connections stay warm across reviews).
  */
 export class EndpointDirectory {
-  readonly #registries: readonly RegistryConfig[] | undefined;
+  readonly #registries: readonly RegistryConfig[];
   readonly #factory: DispatcherFactory;
   readonly #dispatchers = new Map<string, Dispatcher>();
 
   constructor(
-    registries: readonly RegistryConfig[] | undefined,
+    registries: readonly RegistryConfig[] = ANY_REGISTRY,
     factory: DispatcherFactory = defaultDispatcher,
   ) {
     this.#registries = registries;
     this.#factory = factory;
   }
 
-  /** The registry's config; throws when the policy does not allow contacting it. */
+  /** The registry's entry; throws when the policy does not allow contacting it. */
   config(registry: string): RegistryConfig {
     const config = findRegistryConfig(registry, this.#registries);
     if (config === undefined) {
@@ -65,11 +71,15 @@ export class EndpointDirectory {
   endpoints(registry: string): Endpoint[] {
     const config = this.config(registry);
     const upstream = upstreamEndpoint(registry, config.insecure === true);
-    // An IP literal skips DNS, so the guard looks at it here. Without a policy entry naming
-    // it, an IP-literal registry is never contacted.
-    const listed = this.#registries !== undefined;
-    checkLiteralAddress(registry, upstream.hostname, config.allowPrivateAddresses === true);
-    if (!listed && /^[\d.]+$|^\[/.test(upstream.hostname)) {
+    // An IP literal skips DNS, so the guard looks at it here; and an IP-literal registry is
+    // only contacted when an entry names it or the entry allows internal addresses.
+    const internal = config.allowPrivateAddresses === true;
+    checkLiteralAddress(registry, upstream.hostname, internal);
+    if (
+      isIP(upstream.hostname.replace(/^\[(.*)\]$/, "$1")) !== 0 &&
+      config.host.includes("*") &&
+      !internal
+    ) {
       throw new RegistryError(
         "ERR_REGISTRY_NOT_ALLOWED",
         registry,

@@ -1,6 +1,9 @@
 /** How to reach one registry; the policy's `registries` entries have this shape. */
 export interface RegistryConfig {
-  /** `host[:port]`, or `*.example.com` for any subdomain. `docker.io` covers Docker Hub. */
+  /**
+   * `host[:port]`; `*.example.com` for any subdomain; `*` for any registry. `docker.io`
+   * covers Docker Hub.
+   */
   readonly host: string;
   /** Endpoints tried in order before the registry itself (`https://mirror:5000`). */
   readonly mirrors?: readonly string[];
@@ -8,21 +11,19 @@ export interface RegistryConfig {
   readonly insecure?: boolean;
   /** PEM bundle of the certificate authorities trusted for this registry. */
   readonly ca?: string;
-  /** Whether the registry may resolve to loopback, private or link-local addresses. */
+  /** Whether the registry may be (or resolve to) loopback, private or link-local addresses. */
   readonly allowPrivateAddresses?: boolean;
 }
 
-/**
- * The entry covering `host`, or undefined when none does. `registries` undefined means any
- * registry may be contacted by name (the address guards still apply): the result is then a
- * default entry.
- */
+/** Policies without a `registries` list allow any registry by name, guards applying. */
+export const ANY_REGISTRY: readonly RegistryConfig[] = [{ host: "*" }];
+
+/** The entry covering `host` (exact entries first, then wildcards), or undefined. */
 export function findRegistryConfig(
   host: string,
-  registries: readonly RegistryConfig[] | undefined,
+  registries: readonly RegistryConfig[] = ANY_REGISTRY,
 ): RegistryConfig | undefined {
   const wanted = host.toLowerCase();
-  if (registries === undefined) return { host: wanted };
   return (
     registries.find((r) => r.host.toLowerCase() === wanted) ??
     registries.find((r) => matchesWildcard(r.host.toLowerCase(), wanted))
@@ -30,9 +31,8 @@ export function findRegistryConfig(
 }
 
 function matchesWildcard(pattern: string, host: string): boolean {
-  return (
-    pattern.startsWith("*.") && host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1
-  );
+  if (pattern === "*") return true;
+  return pattern.startsWith("*.") && host.endsWith(pattern.slice(1));
 }
 
 /** Where the registry API of `host` is served: Docker Hub's API lives on another name. */

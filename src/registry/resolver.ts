@@ -17,7 +17,7 @@ export interface ResolvableReference {
 }
 
 export interface ResolverOptions {
-  /** The policy's registries; undefined = any registry by name (address guards apply). */
+  /** The policy's registries; by default any registry by name (address guards apply). */
   readonly registries?: readonly RegistryConfig[] | undefined;
   /** How long what a registry said about a tag is reused. */
   readonly cacheTtlMs?: number;
@@ -163,7 +163,9 @@ export class Resolver {
       refuse("it is not https");
     const host = realm.hostname;
     const dockerHub = endpoint.hostname === "registry-1.docker.io" && host === "auth.docker.io";
-    const listed = this.#registries?.some((r) => r.host.split(":")[0] === host) === true;
+    const listed =
+      this.#registries?.some((r) => !r.host.includes("*") && r.host.split(":")[0] === host) ===
+      true;
     if (host !== endpoint.hostname && !dockerHub && !listed) {
       refuse(`${host} is neither ${endpoint.hostname} nor a registry the policy lists`);
     }

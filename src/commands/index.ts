@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { parseCommand } from "./parse.ts";
 
 /** Every subcommand, in the order `digestpin --help` lists them. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [parseCommand];

@@ -32,7 +32,11 @@ export function startService(options: StartOptions): Service {
   });
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      resolve();
+    }),
+  );
   const logTail = async (chars = 3000): Promise<string> => {
     const text = await readFile(options.logFile, "utf8").catch(() => "");
     return text.slice(-chars);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { dispatch } from "./commands/dispatch.ts";
+import { dispatch } from "./cli/dispatch.ts";
 
 process.exitCode = await dispatch(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  env: process.env,
 });

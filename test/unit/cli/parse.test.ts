@@ -1,20 +1,9 @@
 import test from "ava";
-import type { CliIO } from "../../../src/commands/command.ts";
-import { dispatch } from "../../../src/commands/dispatch.ts";
+import { runCli } from "../../helpers/run-cli.ts";
 
 const sha256 = `sha256:${"0123456789abcdef".repeat(4)}`;
 
-async function run(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-  };
-  const status = await dispatch(["parse", ...args], io);
-  const lines = stdout === "" ? [] : stdout.trimEnd().split("\n");
-  return { status, stdout, stderr, lines };
-}
+const run = (...args: string[]) => runCli(["parse", ...args]);
 
 test("prints one JSON object per reference, keys in order", async (t) => {
   const { status, lines, stderr } = await run("busybox", `ghcr.io/o/app:v1@${sha256}`);
@@ -101,11 +90,7 @@ for (const flag of ["--help", "-h"]) {
 }
 
 test("digestpin lists the parse command", async (t) => {
-  let stdout = "";
-  const status = await dispatch(["--help"], {
-    stdout: (s) => (stdout += s),
-    stderr: () => undefined,
-  });
+  const { status, stdout } = await runCli(["--help"]);
   t.is(status, 0);
   t.regex(stdout, /\n {2}parse {6}Show how image references are read and normalized\n/);
 });

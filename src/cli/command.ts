@@ -1,7 +1,9 @@
-/** What a CLI command writes to; injected so tests can capture output. */
+/** What a CLI command reads and writes; injected so tests can run commands in-process. */
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** The environment (HOME, DOCKER_CONFIG, KUBECONFIG…), read only by commands at start. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** One `digestpin <name>` subcommand. `run` returns the process exit status. */

@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
 import { parseCommand } from "./parse.ts";
+import { resolveCommand } from "./resolve.ts";
 
 /** Every subcommand, in the order `digestpin --help` lists them. */
-export const commands: readonly Command[] = [parseCommand];
+export const commands: readonly Command[] = [parseCommand, resolveCommand];

@@ -1,0 +1,59 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { keychainFrom, parseDockerConfig, type Keychain } from "../registry/credentials.ts";
+import type { RegistryConfig } from "../registry/registry-config.ts";
+
+/** The options every command that talks to registries takes. */
+export const registryOptions = {
+  "docker-config": { type: "string" },
+  "ca-file": { type: "string" },
+  "insecure-registry": { type: "string", multiple: true },
+} as const;
+
+export const registryOptionsUsage = `  --docker-config FILE        Credentials (docker config.json "auths"); default
+                              $DOCKER_CONFIG/config.json or ~/.docker/config.json if present
+  --ca-file FILE              Also trust these CA certificates (PEM) for every registry
+  --insecure-registry HOST    Talk plain HTTP to HOST (host[:port]); repeatable
+`;
+
+export interface RegistryFlags {
+  readonly "docker-config"?: string | undefined;
+  readonly "ca-file"?: string | undefined;
+  readonly "insecure-registry"?: readonly string[] | undefined;
+}
+
+/**
+ * Registry access for a person at a terminal: any registry, including ones on their own
+ * machine or network (the webhook's address guards protect a cluster, not a laptop).
+ */
+export async function registriesFromFlags(flags: RegistryFlags): Promise<RegistryConfig[]> {
+  const ca = flags["ca-file"] === undefined ? undefined : await readFile(flags["ca-file"], "utf8");
+  const common = { allowPrivateAddresses: true, ...(ca !== undefined && { ca }) };
+  const insecure = (flags["insecure-registry"] ?? []).map((host) => ({
+    ...common,
+    host,
+    insecure: true,
+  }));
+  return [...insecure, { ...common, host: "*" }];
+}
+
+/** Credentials from --docker-config, or the docker CLI's usual file when it exists. */
+export async function keychainFromFlags(
+  flags: RegistryFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Keychain> {
+  const explicit = flags["docker-config"];
+  const home =
+    env.DOCKER_CONFIG ?? (env.HOME === undefined ? undefined : join(env.HOME, ".docker"));
+  const file = explicit ?? (home === undefined ? undefined : join(home, "config.json"));
+  if (file === undefined) return () => undefined;
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if (explicit === undefined && (error as { code?: string }).code === "ENOENT")
+      return () => undefined;
+    throw error;
+  }
+  return keychainFrom([parseDockerConfig(text, file)]);
+}

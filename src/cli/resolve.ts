@@ -1,0 +1,115 @@
+import { parseArgs } from "node:util";
+import { parseDuration } from "../policy/duration.ts";
+import { canonicalOf, parseReference } from "../reference/index.ts";
+import type { ManifestAnswer } from "../registry/fetch-manifest.ts";
+import { Resolver } from "../registry/resolver.ts";
+import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import {
+  keychainFromFlags,
+  registriesFromFlags,
+  registryOptions,
+  registryOptionsUsage,
+} from "./registry-flags.ts";
+
+const usage = `Usage: digestpin resolve REF… [options]
+
+Asks each image's registry which digest it serves for the reference right now, as a node
+pulling it would (HEAD of the manifest, an index digest for a multi-platform image). Prints one
+digest per line, in argument order.
+
+Options:
+  --json                      One JSON object per line: input, canonical, digest, mediaType,
+                              size, platforms
+  --platform OS/ARCH[/VAR]    Print the digest of that platform's manifest instead
+  --verify                    Download and hash each manifest instead of trusting the header
+  --timeout DURATION          Per-reference budget (default 30s)
+${registryOptionsUsage}  -h, --help                  Show this help.
+`;
+
+/** `digestpin resolve REF…`: what the registry serves for a tag right now. */
+export const resolveCommand: Command = {
+  name: "resolve",
+  summary: "Print the digest a registry serves for each image reference",
+  usage,
+  run,
+};
+
+async function run(args: readonly string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean" },
+        platform: { type: "string" },
+        verify: { type: "boolean" },
+        timeout: { type: "string", default: "30s" },
+        help: { type: "boolean", short: "h" },
+        ...registryOptions,
+      },
+    });
+  } catch (error) {
+    io.stderr(`digestpin resolve: ${(error as Error).message}\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    io.stdout(usage);
+    return 0;
+  }
+  const timeout = parseDuration(values.timeout);
+  if (positionals.length === 0 || !timeout.ok) {
+    io.stderr(
+      `digestpin resolve: ${timeout.ok ? "no image reference given" : timeout.problem}\n\n${usage}`,
+    );
+    return EXIT_USAGE;
+  }
+  const resolver = new Resolver({ registries: await registriesFromFlags(values), cacheTtlMs: 0 });
+  try {
+    const keychain = await keychainFromFlags(values, io.env);
+    for (const input of positionals) {
+      const reference = parseReference(input);
+      const answer = await resolver.resolve(reference, {
+        keychain,
+        deadline: Date.now() + timeout.ms,
+        verify: values.verify === true,
+        platforms: values.json === true || values.platform !== undefined,
+      });
+      const digest =
+        values.platform === undefined ? answer.digest : platformDigest(answer, values.platform);
+      io.stdout(
+        values.json === true
+          ? `${JSON.stringify(describe(input, canonicalOf(reference), answer, digest))}\n`
+          : `${digest}\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    io.stderr(`digestpin resolve: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await resolver.close();
+  }
+}
+
+function platformDigest(answer: ManifestAnswer, platform: string): string {
+  if (answer.platforms === undefined || answer.platforms.length === 0) return answer.digest;
+  const match = answer.platforms.find((p) => p.platform === platform);
+  if (match === undefined) {
+    const offered = answer.platforms.map((p) => p.platform).join(", ");
+    throw new Error(`the image has no ${platform} manifest (it has ${offered})`);
+  }
+  return match.digest;
+}
+
+function describe(input: string, canonical: string, answer: ManifestAnswer, digest: string) {
+  return {
+    input,
+    canonical,
+    digest,
+    mediaType: answer.mediaType,
+    size: answer.size,
+    platforms: answer.platforms ?? [],
+  };
+}

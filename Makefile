@@ -7,9 +7,12 @@ export PATH := $(CURDIR)/.tools/node/node_modules/node/bin:$(CURDIR)/node_module
 export DIGESTPIN_CACHE ?= $(HOME)/.cache/digestpin
 
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
-AVA := ava --timeout=120s
+AVA := ava
 
-.PHONY: setup toolchain build lint test unit testbed integration e2e coverage run clean testbed-tools
+TESTBED := node --import tsx scripts/testbed.ts
+
+.PHONY: setup toolchain build lint test unit testbed integration e2e coverage run clean \
+	testbed-tools testbed-up testbed-down
 
 toolchain:
 	@scripts/ensure-node.sh
@@ -33,15 +36,33 @@ lint: setup
 	tsc --noEmit
 
 unit: setup
-	$(AVA) 'test/unit/**/*.test.ts'
+	$(AVA) --timeout=60s 'test/unit/**/*.test.ts'
 
+# The testbed's programs (registry, crane, toxiproxy, etcd, kube-apiserver, kubectl, helm) are
+# built once from the Go module proxy into $(DIGESTPIN_CACHE); later runs reuse them.
 testbed-tools: toolchain
 	scripts/tools.sh all
 
-test: lint build unit
+# Smoke tests proving each testbed program is real and works.
+testbed: setup testbed-tools
+	$(AVA) --timeout=300s 'test/testbed/**/*.test.ts'
+
+# digestpin against real registries (and a scripted hostile one).
+integration: setup testbed-tools
+	$(AVA) --timeout=120s 'test/integration/**/*.test.ts'
+
+# A control plane and registries in the background for people: `make testbed-up`, then follow
+# what it prints; `make testbed-down` stops it.
+testbed-up: setup testbed-tools
+	$(TESTBED) up
+
+testbed-down: setup
+	$(TESTBED) down
+
+test: lint build unit testbed integration
 
 coverage: setup
-	c8 --reporter=text --reporter=html $(AVA) 'test/unit/**/*.test.ts'
+	c8 --reporter=text --reporter=html $(AVA) --timeout=60s 'test/unit/**/*.test.ts'
 
 clean:
 	rm -rf dist coverage node_modules .tools

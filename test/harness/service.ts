@@ -49,7 +49,10 @@ export function startService(options: StartOptions): Service {
     async stop(graceMs = 5000) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
-        const killed = await Promise.race([exited.then(() => true), sleep(graceMs, false)]);
+        const killed = await Promise.race([
+          exited.then(() => true),
+          sleep(graceMs, false, { ref: false }),
+        ]);
         if (!killed) child.kill("SIGKILL");
         await exited;
       }

@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto";
+import { ApiException, KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
+import type { Teardown } from "./lifecycle.ts";
+
+/**
+ * Creates a namespace named `PREFIX-RANDOM` and its `default` ServiceAccount (without
+ * kube-controller-manager nobody else does, and the ServiceAccount admission plugin rejects
+ * Pods without it). The namespace is deleted on `t`'s teardown.
+ */
+export async function createTestNamespace(
+  kubeConfig: KubeConfig,
+  t: Teardown,
+  prefix = "test",
+): Promise<string> {
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const base = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  const name = `${base || "test"}-${randomBytes(4).toString("hex")}`;
+  const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
+  await objects.create(namespace);
+  t.teardown(async () => {
+    // Without kube-controller-manager's namespace controller it stays Terminating; harmless.
+    await objects.delete(namespace).catch(() => undefined);
+  });
+  try {
+    await objects.create({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "default", namespace: name },
+    });
+  } catch (error) {
+    // kube-controller-manager's serviceaccount controller may have been faster.
+    if (!(error instanceof ApiException && error.code === 409)) throw error;
+  }
+  return name;
+}

@@ -1,0 +1,134 @@
+/**
+ * The policy as digestpin uses it after validation: plain, immutable objects. The YAML contract
+ * (docs/policy.md) maps onto these one to one; read-*.ts turn YAML into them.
+ */
+
+import type { RegistryConfig } from "../registry/registry-config.ts";
+
+export const API_VERSION = "digestpin.dev/v1alpha1";
+
+export const MODES = ["enforce", "warn", "audit"] as const;
+export const UNPINNED_ACTIONS = ["deny", "trust-on-first-use", "resolve", "allow"] as const;
+export const DRIFT_ACTIONS = ["deny", "warn"] as const;
+export const REGISTRY_UNAVAILABLE_ACTIONS = ["use-pin", "deny"] as const;
+export const REWRITES = ["tag-and-digest", "digest"] as const;
+
+export type Mode = (typeof MODES)[number];
+export type UnpinnedAction = (typeof UNPINNED_ACTIONS)[number];
+export type DriftAction = (typeof DRIFT_ACTIONS)[number];
+export type RegistryUnavailableAction = (typeof REGISTRY_UNAVAILABLE_ACTIONS)[number];
+export type Rewrite = (typeof REWRITES)[number];
+
+/** A Secret named in the policy; `namespace` null means the webhook's own namespace. */
+export interface SecretRef {
+  readonly namespace: string | null;
+  readonly name: string;
+}
+
+/**
+ * One entry of `registries`: a registry digestpin may contact, and how. A RegistryConfig, so a
+ * policy's list goes to the resolver as it is.
+ */
+export interface RegistryRule extends RegistryConfig {
+  /**
+   * `host[:port]` in lowercase (`index.docker.io` written as `docker.io`), `*.domain[:port]`
+   * (one or more labels), or `*` (any registry).
+   */
+  readonly host: string;
+  /** Base URLs tried in order before the registry itself. */
+  readonly mirrors: readonly string[];
+  readonly insecure: boolean;
+  /** PEM bundle trusted for this registry; absent: the system roots. */
+  readonly ca?: string;
+  /** A kubernetes.io/dockerconfigjson Secret with credentials for this registry. */
+  readonly credentialsSecret?: SecretRef;
+  readonly allowPrivateAddresses: boolean;
+}
+
+export interface Exemptions {
+  /** Namespaces digestpin leaves alone entirely (exact names). */
+  readonly namespaces: readonly string[];
+  /** Globs over the canonical reference (see glob.ts). */
+  readonly images: readonly string[];
+}
+
+export interface Settings {
+  readonly mode: Mode;
+  readonly unpinned: UnpinnedAction;
+  readonly drift: DriftAction;
+  readonly registryUnavailable: RegistryUnavailableAction;
+  readonly rewrite: Rewrite;
+  /** How long what a registry said about a tag may be reused, in milliseconds. */
+  readonly cacheTTLMs: number;
+  /** null: any registry may be contacted (the resolver's address guards still apply). */
+  readonly registries: readonly RegistryRule[] | null;
+  readonly exempt: Exemptions;
+}
+
+export const DEFAULT_CACHE_TTL_MS = 30_000;
+export const MAX_CACHE_TTL_MS = 3_600_000;
+
+export const DEFAULT_SETTINGS: Settings = {
+  mode: "enforce",
+  unpinned: "deny",
+  drift: "deny",
+  registryUnavailable: "use-pin",
+  rewrite: "tag-and-digest",
+  cacheTTLMs: DEFAULT_CACHE_TTL_MS,
+  registries: null,
+  exempt: { namespaces: [], images: [] },
+};
+
+/** Where something was written: a file name or `configmap NAMESPACE/NAME`, line and column. */
+export interface SourceLocation {
+  readonly source: string;
+  /** 1-based; 0 when the record was not read from text (e.g. built by a writer). */
+  readonly line: number;
+  readonly column: number;
+}
+
+/** An earlier digest of a pin, and who replaced it when and why. */
+export interface PinHistoryEntry {
+  readonly digest: string;
+  readonly pinnedAt?: string;
+  readonly pinnedBy?: string;
+  readonly reason?: string;
+  readonly replacedAt?: string;
+  readonly replacedBy?: string;
+  readonly replaceReason?: string;
+}
+
+/** The pin record of one tag. */
+export interface PinRecord {
+  /** Canonical `registry/repository:tag`. */
+  readonly key: string;
+  /** The (index) digest the tag is pinned to. */
+  readonly digest: string;
+  /** RFC 3339, kept as written. */
+  readonly pinnedAt?: string;
+  readonly pinnedBy?: string;
+  readonly reason?: string;
+  /** Per-platform manifest digests (`linux/amd64` → digest), to explain a drift. */
+  readonly platforms?: Readonly<Record<string, string>>;
+  /** Earlier digests, newest first. */
+  readonly history: readonly PinHistoryEntry[];
+  /** Where the pin was read from, when it was read from text. */
+  readonly origin?: SourceLocation;
+}
+
+export interface PolicyDocument {
+  readonly kind: "Policy";
+  readonly source: string;
+  readonly settings: Settings;
+  readonly pins: readonly PinRecord[];
+}
+
+/** A `kind: Pins` document: more pins, no settings (e.g. a `digestpin.dev/pins` ConfigMap). */
+export interface PinsDocument {
+  readonly kind: "Pins";
+  readonly source: string;
+  readonly pins: readonly PinRecord[];
+}
+
+export type ParsedDocument = PolicyDocument | PinsDocument;
+export type DocumentKind = ParsedDocument["kind"];

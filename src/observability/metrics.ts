@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * Every metric digestpin exports, on one registry (injected, so tests and several servers in one
+ * process do not share counters). Labels are bounded sets: reasons, decisions, codes, registries
+ * from the policy — never image names or namespaces.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly reviews = new Counter({
+    name: "digestpin_admission_reviews_total",
+    help: "Admission reviews answered, by endpoint, operation and outcome.",
+    labelNames: ["endpoint", "operation", "decision"] as const,
+    registers: [this.registry],
+  });
+
+  readonly images = new Counter({
+    name: "digestpin_image_decisions_total",
+    help: "Decisions on single image references, by action and reason.",
+    labelNames: ["endpoint", "action", "reason"] as const,
+    registers: [this.registry],
+  });
+
+  readonly reviewDuration = new Histogram({
+    name: "digestpin_admission_review_duration_seconds",
+    help: "Time to answer an admission review.",
+    labelNames: ["endpoint"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly driftDenials = new Counter({
+    name: "digestpin_drift_denials_total",
+    help: "Images denied because their tag now points at another digest than the pin.",
+    registers: [this.registry],
+  });
+
+  readonly registryRequests = new Counter({
+    name: "digestpin_registry_requests_total",
+    help: "Registry manifest resolutions, by registry and outcome (ok or an error code).",
+    labelNames: ["registry", "outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheLookups = new Counter({
+    name: "digestpin_registry_cache_lookups_total",
+    help: "Registry answer cache lookups, by result (hit or miss).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  readonly policyGeneration = new Gauge({
+    name: "digestpin_policy_generation",
+    help: "Incremented each time a new valid policy takes effect.",
+    registers: [this.registry],
+  });
+
+  readonly policyValid = new Gauge({
+    name: "digestpin_policy_valid",
+    help: "1 when the latest policy edit was valid, 0 while the last good policy is kept.",
+    registers: [this.registry],
+  });
+
+  readonly policyPins = new Gauge({
+    name: "digestpin_policy_pins",
+    help: "Pins in the policy in force.",
+    registers: [this.registry],
+  });
+
+  readonly policyErrors = new Counter({
+    name: "digestpin_policy_load_errors_total",
+    help: "Policy loads rejected as invalid (the last good policy stays in force).",
+    registers: [this.registry],
+  });
+
+  readonly certificateExpiry = new Gauge({
+    name: "digestpin_certificate_expiry_timestamp_seconds",
+    help: "When the serving certificate expires (Unix time).",
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry });
+  }
+}

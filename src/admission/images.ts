@@ -1,0 +1,73 @@
+/** Where a pod spec sits inside each kind that carries one. */
+const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Pod: ["spec"],
+  PodTemplate: ["template", "spec"],
+  Deployment: ["spec", "template", "spec"],
+  StatefulSet: ["spec", "template", "spec"],
+  DaemonSet: ["spec", "template", "spec"],
+  ReplicaSet: ["spec", "template", "spec"],
+  ReplicationController: ["spec", "template", "spec"],
+  Job: ["spec", "template", "spec"],
+  CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
+};
+
+export const POD_CARRYING_KINDS: readonly string[] = Object.keys(POD_SPEC_PATHS);
+
+const CONTAINER_LISTS = ["initContainers", "containers", "ephemeralContainers"] as const;
+
+/** One image reference in an object, and where it is. */
+export interface ImageSlot {
+  /** JSON pointer of the image string (`/spec/containers/0/image`). */
+  readonly pointer: string;
+  /** Human name of the place: `containers[app]`, `volumes[data]`. */
+  readonly place: string;
+  readonly image: string;
+}
+
+/**
+ * Every image in an object of a pod-carrying kind: containers, init containers, ephemeral
+ * containers and image volumes (`volumes[].image.reference`). Unknown kinds have none.
+ */
+export function findImages(kind: string, object: unknown): ImageSlot[] {
+  const path = POD_SPEC_PATHS[kind];
+  if (path === undefined) return [];
+  let spec: unknown = object;
+  for (const key of path) spec = field(spec, key);
+  const base = "/" + path.join("/");
+  const slots: ImageSlot[] = [];
+  for (const list of CONTAINER_LISTS) {
+    items(field(spec, list)).forEach((container, index) => {
+      const image = field(container, "image");
+      if (typeof image === "string") {
+        const name = field(container, "name");
+        slots.push({
+          pointer: `${base}/${list}/${index}/image`,
+          place: `${list}[${typeof name === "string" ? name : index}]`,
+          image,
+        });
+      }
+    });
+  }
+  items(field(spec, "volumes")).forEach((volume, index) => {
+    const image = field(field(volume, "image"), "reference");
+    if (typeof image === "string") {
+      const name = field(volume, "name");
+      slots.push({
+        pointer: `${base}/volumes/${index}/image/reference`,
+        place: `volumes[${typeof name === "string" ? name : index}]`,
+        image,
+      });
+    }
+  });
+  return slots;
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+}
+
+function items(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}

@@ -30,9 +30,8 @@ export interface ImageSlot {
  */
 export function findImages(kind: string, object: unknown): ImageSlot[] {
   const path = POD_SPEC_PATHS[kind];
-  if (path === undefined) return [];
-  let spec: unknown = object;
-  for (const key of path) spec = field(spec, key);
+  const spec = podSpecOf(kind, object);
+  if (path === undefined || spec === undefined) return [];
   const base = "/" + path.join("/");
   const slots: ImageSlot[] = [];
   for (const list of CONTAINER_LISTS) {
@@ -70,4 +69,13 @@ function field(value: unknown, key: string): unknown {
 
 function items(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
+}
+
+/** The pod spec inside an object of a pod-carrying kind, if it has one. */
+export function podSpecOf(kind: string, object: unknown): Record<string, unknown> | undefined {
+  const path = POD_SPEC_PATHS[kind];
+  if (path === undefined) return undefined;
+  let spec: unknown = object;
+  for (const key of path) spec = field(spec, key);
+  return typeof spec === "object" && spec !== null ? (spec as Record<string, unknown>) : undefined;
 }

@@ -19,6 +19,7 @@ export const DECISION_REASONS = [
   "digest-mismatch",
   "digest-known",
   "digest-unknown",
+  "not-digest-form",
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];

@@ -1,0 +1,179 @@
+import type { Decision, PinRecord, Policy } from "../policy/index.ts";
+import { pinKeyOf } from "../reference/index.ts";
+import type { Keychain } from "../registry/credentials.ts";
+import { findImages, type ImageSlot } from "./images.ts";
+import { judgeImages, type ResolveFn } from "./judge.ts";
+import { buildResponse, type Judged } from "./respond.ts";
+import { requireDigest } from "./require-digests.ts";
+import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
+import { roleOf, type Endpoint, type Role } from "./roles.ts";
+
+export interface AdmissionDeps {
+  /** The policy in force; undefined until one valid policy has been loaded. */
+  readonly policy: () => Policy | undefined;
+  readonly resolve: ResolveFn;
+  /** Registry credentials for a review (its pod's pull secrets …). */
+  readonly keychainFor: (request: AdmissionRequest) => Promise<Keychain>;
+  /**
+   * Records a trust-on-first-use pin (never called for dry-runs) and returns the digest pinned
+   * for the key afterwards: ours, or an earlier writer's when it won the race.
+   */
+  readonly recordPin: (key: string, record: PinRecord) => Promise<string>;
+  readonly mutateTemplates: boolean;
+  /** The registry budget of one review, in ms (below the webhook's timeoutSeconds). */
+  readonly budgetMs: number;
+  readonly now: () => number;
+}
+
+export interface ReviewOutcome {
+  readonly response: AdmissionResponse;
+  readonly judged: readonly Judged[];
+  readonly role: Role;
+}
+
+/**
+ * Answers one AdmissionReview request for an endpoint: finds the images the request changes,
+ * decides each by the policy, and builds the response (patch, denial, warnings, audit notes).
+ */
+export async function handleReview(
+  endpoint: Endpoint,
+  request: AdmissionRequest,
+  deps: AdmissionDeps,
+): Promise<ReviewOutcome> {
+  const role = roleOf(endpoint, request.kind.kind, deps.mutateTemplates);
+  const slots =
+    request.operation === "CREATE" || request.operation === "UPDATE" ? changedImages(request) : [];
+  if (role === "none" || slots.length === 0) {
+    return { response: { uid: request.uid, allowed: true }, judged: [], role };
+  }
+  const policy = deps.policy();
+  if (policy === undefined) {
+    const message = "digestpin has no valid policy loaded yet, so it cannot admit images";
+    return {
+      response: {
+        uid: request.uid,
+        allowed: false,
+        status: { code: 503, reason: "ServiceUnavailable", message },
+      },
+      judged: [],
+      role,
+    };
+  }
+  const judged = await judge(role, slots, request, policy, deps);
+  return { response: buildResponse(request, judged), judged, role };
+}
+
+async function judge(
+  role: Role,
+  slots: readonly ImageSlot[],
+  request: AdmissionRequest,
+  policy: Policy,
+  deps: AdmissionDeps,
+): Promise<Judged[]> {
+  const namespace = request.namespace ?? "";
+  if (role === "require-digests") {
+    return slots.map((slot) => ({ slot, decision: requireDigest(slot.image, namespace, policy) }));
+  }
+  let keychain: Promise<Keychain> | undefined;
+  const decisions = await judgeImages(
+    slots.map((s) => s.image),
+    {
+      namespace,
+      dryRun: request.dryRun,
+      deadline: deps.now() + deps.budgetMs,
+      keychain: () => (keychain ??= deps.keychainFor(request)),
+    },
+    policy,
+    deps.resolve,
+  );
+  const recorded = await recordFirstUses(decisions, request.dryRun, deps);
+  return slots.map((slot, i) => {
+    const judged = decisions[i];
+    if (judged === undefined) throw new Error("a decision per image");
+    const decision = recorded.get(slot.image) ?? judged;
+    // A template is judged as written and left unchanged: what would be rewritten is admitted.
+    return {
+      slot,
+      decision:
+        role === "check-template" && decision.action === "mutate" ? asAllowed(decision) : decision,
+    };
+  });
+}
+
+/** Records trust-on-first-use pins; an image whose key someone else pinned first is denied. */
+async function recordFirstUses(
+  decisions: readonly Decision[],
+  dryRun: boolean,
+  deps: AdmissionDeps,
+): Promise<Map<string, Decision>> {
+  const outcome = new Map<string, Decision>();
+  if (dryRun) return outcome;
+  await Promise.all(
+    decisions.map(async (decision) => {
+      if (decision.action !== "mutate" || decision.record === undefined) return;
+      const key = pinKeyOf(decision.reference) ?? "";
+      try {
+        const pinned = await deps.recordPin(key, decision.record);
+        if (pinned !== decision.digest)
+          outcome.set(decision.input, lostRace(decision, key, pinned));
+      } catch (error) {
+        outcome.set(decision.input, unrecorded(decision, key, error));
+      }
+    }),
+  );
+  return outcome;
+}
+
+function lostRace(decision: Decision, key: string, pinned: string): Decision {
+  const message =
+    `image "${decision.input}": ${key} was just pinned to ${pinned} by another request, but the ` +
+    `registry served this request another digest; the tag moved while it was first used. ` +
+    `Review it with "digestpin diff ${key}".`;
+  return {
+    action: "deny",
+    reason: "drift",
+    input: decision.input,
+    reference: decision.reference,
+    message,
+    wouldDeny: true,
+  };
+}
+
+function unrecorded(decision: Decision, key: string, error: unknown): Decision {
+  const why = error instanceof Error ? error.message : String(error);
+  const message = `image "${decision.input}": could not record the trust-on-first-use pin for ${key} (${why}); retry.`;
+  return {
+    action: "deny",
+    reason: "trust-on-first-use",
+    input: decision.input,
+    reference: decision.reference,
+    message,
+    wouldDeny: true,
+  };
+}
+
+function asAllowed(decision: Decision): Decision {
+  return {
+    action: "allow",
+    reason: decision.reason,
+    input: decision.input,
+    reference: decision.reference,
+    message: decision.message,
+    wouldDeny: false,
+    ...(decision.warning !== undefined && { warning: decision.warning }),
+  };
+}
+
+/**
+ * The image slots a request introduces: every image on CREATE; on UPDATE only those that differ
+ * from the old object at the same place, so scaling, relabelling or deleting a workload is
+ * never blocked by an image that already runs.
+ */
+function changedImages(request: AdmissionRequest): ImageSlot[] {
+  const slots = findImages(request.kind.kind, request.object);
+  if (request.operation !== "UPDATE") return slots;
+  const before = new Map(
+    findImages(request.kind.kind, request.oldObject).map((s) => [s.pointer, s.image]),
+  );
+  return slots.filter((slot) => before.get(slot.pointer) !== slot.image);
+}

@@ -1,0 +1,73 @@
+import type { Decision, Policy, RegistryObservation } from "../policy/index.ts";
+import { decideWith } from "../policy/index.ts";
+import type { ImageReference } from "../reference/index.ts";
+import type { Keychain } from "../registry/credentials.ts";
+import { RegistryError } from "../registry/errors.ts";
+import type { ManifestAnswer } from "../registry/fetch-manifest.ts";
+import type { ResolveOptions } from "../registry/resolver.ts";
+
+/** Asks a registry which digest it serves (the Resolver's `resolve`, injected). */
+export type ResolveFn = (
+  reference: ImageReference,
+  options: ResolveOptions,
+) => Promise<ManifestAnswer>;
+
+export interface JudgeContext {
+  readonly namespace: string;
+  readonly dryRun: boolean;
+  /** Epoch ms by which every registry answer must be in. */
+  readonly deadline: number;
+  /** Credentials for the review, fetched only if some image needs the registry. */
+  readonly keychain: () => Promise<Keychain>;
+}
+
+/**
+ * decide() for each image of a review, in order (once per distinct image), asking registries
+ * concurrently where the decision needs to know what a tag points at now. Never throws: a
+ * registry or credential failure is an observation decide() turns into the policy's answer.
+ */
+export async function judgeImages(
+  images: readonly string[],
+  context: JudgeContext,
+  policy: Policy,
+  resolve: ResolveFn,
+): Promise<Decision[]> {
+  const once = new Map<string, Promise<Decision>>();
+  const decideOnce = (image: string): Promise<Decision> => {
+    let decision = once.get(image);
+    if (decision === undefined) {
+      decision = decideWith(image, context, policy, (request) =>
+        observe(request.reference, context, resolve),
+      );
+      once.set(image, decision);
+    }
+    return decision;
+  };
+  return Promise.all(images.map(decideOnce));
+}
+
+async function observe(
+  reference: ImageReference,
+  context: JudgeContext,
+  resolve: ResolveFn,
+): Promise<RegistryObservation> {
+  try {
+    const keychain = await context.keychain();
+    const answer = await resolve(reference, { keychain, deadline: context.deadline });
+    return { digest: answer.digest };
+  } catch (error) {
+    if (error instanceof RegistryError) {
+      return {
+        error: { code: error.code, message: error.message, unavailable: error.unavailable },
+      };
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      error: {
+        code: "ERR_CREDENTIALS",
+        message: `cannot read registry credentials: ${message}`,
+        unavailable: false,
+      },
+    };
+  }
+}

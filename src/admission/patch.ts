@@ -1,0 +1,35 @@
+/** One RFC 6902 operation; digestpin only replaces images and adds an annotation. */
+export interface PatchOperation {
+  readonly op: "add" | "replace";
+  readonly path: string;
+  readonly value: unknown;
+}
+
+/** Escapes one JSON-pointer segment (RFC 6901): `~` → `~0`, `/` → `~1`. */
+export function pointerSegment(segment: string): string {
+  return segment.replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+/** Sets the annotation `key` on the object's metadata, creating the map when absent. */
+export function setAnnotation(object: unknown, key: string, value: string): PatchOperation[] {
+  const metadata = (object as { metadata?: { annotations?: unknown } } | undefined)?.metadata;
+  if (metadata === undefined)
+    return [{ op: "add", path: "/metadata", value: { annotations: { [key]: value } } }];
+  if (typeof metadata.annotations !== "object" || metadata.annotations === null) {
+    return [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
+  }
+  return [{ op: "add", path: `/metadata/annotations/${pointerSegment(key)}`, value }];
+}
+
+/** The annotation's current value, if the object has one. */
+export function annotationOf(object: unknown, key: string): string | undefined {
+  const annotations = (
+    object as { metadata?: { annotations?: Record<string, unknown> } } | undefined
+  )?.metadata?.annotations;
+  const value = annotations?.[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+export function encodePatch(operations: readonly PatchOperation[]): string {
+  return Buffer.from(JSON.stringify(operations)).toString("base64");
+}

@@ -1,0 +1,102 @@
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoalescingCache } from "../registry/cache.ts";
+import {
+  keychainFrom,
+  parseDockerConfig,
+  type DockerConfig,
+  type Keychain,
+} from "../registry/credentials.ts";
+
+export interface SecretName {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Reads the Secrets and service accounts behind registry credentials (a cache for each). */
+export interface PullSecretSource {
+  dockerConfig(secret: SecretName): Promise<DockerConfig | undefined>;
+  serviceAccountPullSecrets(namespace: string, serviceAccount: string): Promise<string[]>;
+}
+
+const TTL_MS = 30_000;
+
+/**
+ * Secrets and service accounts read through the API server, each kept 30 s: a burst of pods
+ * from one Deployment reads its pull secret once, and a rotated secret is seen within 30 s.
+ * A missing Secret is no credentials, as for the kubelet.
+ */
+export function apiPullSecretSource(kubeConfig: KubeConfig): PullSecretSource {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const secrets = new CoalescingCache<DockerConfig | undefined>({ maxEntries: 1000 });
+  const accounts = new CoalescingCache<string[]>({ maxEntries: 1000 });
+  return {
+    dockerConfig: (secret) =>
+      secrets.getOrLoad(
+        `${secret.namespace}/${secret.name}`,
+        async () => {
+          const found = await api.readNamespacedSecret(secret).catch(notFoundAsUndefined);
+          return found === undefined
+            ? undefined
+            : dockerConfigOf(found.data ?? {}, `secret ${secret.namespace}/${secret.name}`);
+        },
+        () => TTL_MS,
+      ),
+    serviceAccountPullSecrets: (namespace, name) =>
+      accounts.getOrLoad(
+        `${namespace}/${name}`,
+        async () => {
+          const account = await api
+            .readNamespacedServiceAccount({ namespace, name })
+            .catch(notFoundAsUndefined);
+          return (account?.imagePullSecrets ?? []).flatMap((ref) =>
+            ref.name === undefined ? [] : [ref.name],
+          );
+        },
+        () => TTL_MS,
+      ),
+  };
+}
+
+/** The docker config in a Secret's data (`.dockerconfigjson`, or legacy `.dockercfg`). */
+export function dockerConfigOf(
+  data: Record<string, string>,
+  source: string,
+): DockerConfig | undefined {
+  const encoded = data[".dockerconfigjson"] ?? data[".dockercfg"];
+  if (encoded === undefined) return undefined;
+  return parseDockerConfig(Buffer.from(encoded, "base64").toString("utf8"), source);
+}
+
+/**
+ * The keychain of a pod as the kubelet would build it: its own imagePullSecrets, then its
+ * service account's, then the registry-specific Secrets of the policy.
+ */
+export async function podKeychain(
+  source: PullSecretSource,
+  namespace: string,
+  podSpec: Record<string, unknown> | undefined,
+  registrySecrets: readonly SecretName[],
+): Promise<Keychain> {
+  const own = secretNames(podSpec?.imagePullSecrets);
+  const account =
+    typeof podSpec?.serviceAccountName === "string" ? podSpec.serviceAccountName : "default";
+  const fromAccount = await source.serviceAccountPullSecrets(namespace, account);
+  const names = [...own, ...fromAccount].map((name) => ({ namespace, name }));
+  const configs = await Promise.all(
+    [...names, ...registrySecrets].map((s) => source.dockerConfig(s)),
+  );
+  return keychainFrom(configs.filter((c): c is DockerConfig => c !== undefined));
+}
+
+function secretNames(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((ref: unknown) => {
+    const name = (ref as { name?: unknown } | null)?.name;
+    return typeof name === "string" && name !== "" ? [name] : [];
+  });
+}
+
+function notFoundAsUndefined(error: unknown): undefined {
+  if ((error as { code?: number }).code === 404) return undefined;
+  throw error;
+}

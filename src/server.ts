@@ -1,0 +1,156 @@
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import express, { type ErrorRequestHandler, type Request, type Response } from "express";
+import { answerReview, type EndpointDeps } from "./admission/endpoint.ts";
+import type { Endpoint } from "./admission/roles.ts";
+
+export interface ServingCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly metricsHost: string;
+  readonly metricsPort: number;
+  readonly certificate: ServingCertificate;
+  readonly deps: EndpointDeps;
+  /** Whether a policy is loaded and the webhook can answer (for /readyz). */
+  readonly ready: () => boolean;
+  /** How long readiness fails before the listener closes, so load balancers stop sending. */
+  readonly drainDelayMs?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly metricsUrl: string;
+  /** Swaps the serving certificate for new connections; open ones keep theirs. */
+  setCertificate(certificate: ServingCertificate): void;
+  /** Graceful stop: readiness fails, in-flight reviews finish, then the listeners close. */
+  close(): Promise<void>;
+}
+
+/**
+ * The API server sends at most 3 MiB per object; a review of an UPDATE carries two objects plus
+ * its envelope.
+ */
+const BODY_LIMIT = "7mb";
+const TLS = { minVersion: "TLSv1.2" } as const;
+
+/** The webhook's HTTPS listener (/mutate, /validate) and its plain one (/healthz, /readyz, /metrics). */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  let draining = false;
+  const webhook = createHttpsServer(
+    { ...options.certificate, ...TLS },
+    webhookApp(options.deps, () => draining),
+  );
+  const probes = createHttpServer(probesApp(options, () => draining));
+  await listen(webhook, options.host, options.port);
+  await listen(probes, options.metricsHost, options.metricsPort);
+  return {
+    url: `https://${hostPort(webhook)}`,
+    metricsUrl: `http://${hostPort(probes)}`,
+    setCertificate(certificate) {
+      webhook.setSecureContext({ ...certificate, ...TLS });
+    },
+    async close() {
+      draining = true;
+      await sleep(options.drainDelayMs ?? 0);
+      await Promise.all([close(webhook), close(probes)]);
+    },
+  };
+}
+
+function webhookApp(deps: EndpointDeps, draining: () => boolean): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use((req, res, next) => {
+    if (draining()) res.setHeader("connection", "close");
+    if (req.method === "POST" && !req.is("application/json")) {
+      res.status(415).json({ error: "expected Content-Type application/json" });
+      return;
+    }
+    next();
+  });
+  app.use(express.json({ limit: BODY_LIMIT, strict: false }));
+  const review = (endpoint: Endpoint) => async (req: Request, res: Response) => {
+    const answer = await answerReview(endpoint, req.body, deps);
+    res.status(answer.status).json(answer.body);
+  };
+  app.post("/mutate", review("mutate"));
+  app.post("/validate", review("validate"));
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not found: POST /mutate or /validate" });
+  });
+  app.use(errorAsJson);
+  return app;
+}
+
+function probesApp(options: ServerOptions, draining: () => boolean): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    const ready = !draining() && options.ready();
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ready" : draining() ? "draining" : "no valid policy loaded" });
+  });
+  app.get("/metrics", async (_req, res) => {
+    const registry = options.deps.metrics.registry;
+    res.setHeader("content-type", registry.contentType);
+    res.send(await registry.metrics());
+  });
+  return app;
+}
+
+/** Body-parser failures (malformed JSON 400, too large 413) as JSON errors. */
+const errorAsJson: ErrorRequestHandler = (
+  error: { status?: number; type?: string; message?: string },
+  _req,
+  res,
+  _next,
+) => {
+  const status =
+    error.status !== undefined && error.status >= 400 && error.status < 500 ? error.status : 500;
+  const message =
+    error.type === "entity.parse.failed"
+      ? "the body is not valid JSON"
+      : error.type === "entity.too.large"
+        ? `the body is larger than ${BODY_LIMIT}`
+        : status === 500
+          ? "internal error"
+          : (error.message ?? "bad request");
+  res.status(status).json({ error: message });
+};
+
+function listen(server: HttpServer | HttpsServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: HttpServer | HttpsServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function hostPort(server: HttpServer | HttpsServer): string {
+  const address = server.address() as AddressInfo;
+  return address.family === "IPv6"
+    ? `[${address.address}]:${address.port}`
+    : `${address.address}:${address.port}`;
+}

@@ -1,0 +1,151 @@
+import { connect, type PeerCertificate } from "node:tls";
+import test from "ava";
+import { request } from "undici";
+import {
+  D,
+  harness,
+  pinnedPolicy,
+  pod,
+  podSpec,
+  request as reviewRequest,
+} from "../../unit/admission/fixtures.ts";
+import { startTestServer } from "../../helpers/webhook-server.ts";
+
+// The webhook server over real TLS, driven with undici as the API server would.
+
+const review = (object: unknown = pod(podSpec({ app: "busybox:1.36" }))) => ({
+  apiVersion: "admission.k8s.io/v1",
+  kind: "AdmissionReview",
+  request: reviewRequest("Pod", object),
+});
+const registry = { "docker.io/library/busybox:1.36": D };
+
+test("POST /mutate answers an AdmissionReview with the request's uid and a patch", async (t) => {
+  const { post } = await startTestServer(t, harness(pinnedPolicy(), registry).deps);
+  const { status, json } = await post("/mutate", review());
+  t.is(status, 200);
+  t.is(json.apiVersion, "admission.k8s.io/v1");
+  t.is(json.kind, "AdmissionReview");
+  t.is(json.response.uid, "7b0f1f6c-uid");
+  t.true(json.response.allowed);
+  t.is(json.response.patchType, "JSONPatch");
+  const validate = await post("/validate", review());
+  t.false(validate.json.response.allowed, "validate wants digests");
+});
+
+test("wrong content type 415, malformed JSON 400, not a review 400, too large 413 — all JSON", async (t) => {
+  const { post } = await startTestServer(t, harness(pinnedPolicy(), registry).deps);
+  const wrongType = await post("/mutate", review(), { "content-type": "text/plain" });
+  t.is(wrongType.status, 415);
+  t.regex(wrongType.json.error, /application\/json/);
+  const malformed = await post("/mutate", "{not json");
+  t.is(malformed.status, 400);
+  t.is(malformed.json.error, "the body is not valid JSON");
+  const notReview = await post("/mutate", { apiVersion: "v1", kind: "Pod" });
+  t.is(notReview.status, 400);
+  t.regex(notReview.json.error, /admission\.k8s\.io\/v1/);
+  const noUid = await post("/mutate", {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {},
+  });
+  t.is(noUid.status, 400);
+  const huge = await post(
+    "/mutate",
+    review({ ...pod(podSpec({ app: "busybox:1.36" })), filler: "x".repeat(8 << 20) }),
+  );
+  t.is(huge.status, 413);
+  const missing = await post("/nowhere", review());
+  t.is(missing.status, 404);
+});
+
+test("a failure inside the handler is a denial that still echoes the uid", async (t) => {
+  const { deps } = harness(pinnedPolicy(), registry, {
+    keychainFor: () => {
+      throw new Error("boom");
+    },
+    policy: () => {
+      throw new Error("policy exploded");
+    },
+  });
+  const { post } = await startTestServer(t, deps);
+  const { status, json } = await post("/mutate", review());
+  t.is(status, 200);
+  t.false(json.response.allowed);
+  t.is(json.response.uid, "7b0f1f6c-uid");
+  t.is(json.response.status.code, 500);
+});
+
+test("probes and metrics live on the plain port", async (t) => {
+  let ready = false;
+  const { server, post } = await startTestServer(t, harness(pinnedPolicy(), registry).deps, {
+    ready: () => ready,
+  });
+  t.is((await request(`${server.metricsUrl}/healthz`)).statusCode, 200);
+  t.is((await request(`${server.metricsUrl}/readyz`)).statusCode, 503);
+  ready = true;
+  t.is((await request(`${server.metricsUrl}/readyz`)).statusCode, 200);
+  await post("/mutate", review());
+  const metrics = await (await request(`${server.metricsUrl}/metrics`)).body.text();
+  t.regex(
+    metrics,
+    /digestpin_admission_reviews_total\{endpoint="mutate",operation="CREATE",decision="mutated"\} 1/,
+  );
+  t.regex(
+    metrics,
+    /digestpin_image_decisions_total\{endpoint="mutate",action="mutate",reason="pinned"\} 1/,
+  );
+  t.regex(metrics, /digestpin_admission_review_duration_seconds_count\{endpoint="mutate"\} 1/);
+});
+
+test("shutdown: readiness fails first, in-flight reviews finish, then the port closes", async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { deps } = harness(pinnedPolicy(), registry);
+  const slow = {
+    ...deps,
+    resolve: async (...args: Parameters<typeof deps.resolve>) => (
+      await gate,
+      deps.resolve(...args)
+    ),
+  };
+  const { server, post } = await startTestServer(t, slow, { drainDelayMs: 300 });
+  const inFlight = post("/mutate", review());
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closing = server.close();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is((await request(`${server.metricsUrl}/readyz`)).statusCode, 503);
+  release();
+  const answered = await inFlight;
+  t.is(answered.status, 200);
+  t.true(answered.json.response.allowed);
+  await closing;
+  await t.throwsAsync(request(`${server.url}/mutate`, { method: "POST" }));
+});
+
+test("TLS below 1.2 is refused; a certificate swap reaches new connections only", async (t) => {
+  const { server, caPem, issue, post } = await startTestServer(
+    t,
+    harness(pinnedPolicy(), registry).deps,
+  );
+  const { port } = new URL(server.url);
+  const handshake = (options: object) =>
+    new Promise<PeerCertificate>((resolve, reject) => {
+      const socket = connect(
+        { host: "127.0.0.1", port: Number(port), ca: caPem, ...options },
+        () => {
+          const cert = socket.getPeerCertificate();
+          socket.end();
+          resolve(cert);
+        },
+      );
+      socket.on("error", reject);
+    });
+  await t.throwsAsync(handshake({ maxVersion: "TLSv1.1", minVersion: "TLSv1" }));
+  const before = await handshake({});
+  await post("/mutate", review());
+  server.setCertificate(issue());
+  const after = await handshake({});
+  t.not(after.serialNumber, before.serialNumber);
+  t.is((await post("/mutate", review())).status, 200, "the kept-alive connection still works");
+});

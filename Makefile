@@ -12,7 +12,7 @@ AVA := ava
 TESTBED := node --import tsx scripts/testbed.ts
 
 .PHONY: setup toolchain build lint test unit testbed integration e2e coverage run clean \
-	testbed-tools testbed-up testbed-down
+	testbed-tools testbed-up testbed-down chart deploy-manifests
 
 toolchain:
 	@scripts/ensure-node.sh
@@ -59,7 +59,15 @@ testbed-up: setup testbed-tools
 testbed-down: setup
 	$(TESTBED) down
 
-test: lint build unit testbed integration
+# The Helm chart: lint, renderings, server-side dry-runs, an install and its RBAC; deploy/ in sync.
+chart: setup testbed-tools
+	$(AVA) --timeout=300s 'test/chart/**/*.test.ts'
+
+# Regenerates deploy/ (plain manifests) from the chart's default rendering.
+deploy-manifests: setup testbed-tools
+	node --import tsx scripts/render-deploy.ts
+
+test: lint build unit testbed integration chart
 
 coverage: setup
 	c8 --reporter=text --reporter=html $(AVA) --timeout=60s 'test/unit/**/*.test.ts'

@@ -1,0 +1,46 @@
+# The digestpin image: `digestpin serve` as the Helm chart runs it (ENTRYPOINT node dist/cli.js).
+#
+#   docker build -t ghcr.io/digestpin/digestpin:$(node -p 'require("./package.json").version') .
+#
+# The base image is pinned by digest, as digestpin asks of every image: the digest
+# node:24-bookworm-slim had when it was Node 24.18.0, taken from public build records (the
+# machines this was written on cannot pull images). When refreshing it for Node or Debian fixes,
+# take the multi-platform index digest (`crane digest node:24-bookworm-slim`) and change all three
+# stages together. test/chart/dockerfile.test.ts fails on a FROM without a sha256 digest.
+
+# Build: every dependency, then tsc into dist/.
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Production dependencies only, without install scripts.
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+# Runtime: node, the built CLI and its production dependencies; no npm, no build tools.
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+# npm and corepack are not needed to run digestpin: less to patch, less to exploit.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn* \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json LICENSE* ./
+# Numeric, so that the kubelet can verify runAsNonRoot; the chart runs as the same 65532.
+# Nothing is written at run time (the chart mounts the root filesystem read-only, /tmp aside).
+USER 65532:65532
+EXPOSE 8443 9090
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["serve"]
+LABEL org.opencontainers.image.title="digestpin" \
+      org.opencontainers.image.description="Admission webhook that pins image tags to reviewed digests" \
+      org.opencontainers.image.source="https://github.com/digestpin/digestpin" \
+      org.opencontainers.image.licenses="Apache-2.0"

@@ -21,6 +21,8 @@ export interface ServingCertificateOptions extends CertificateOptions {
 }
 
 const DAY_MS = 86_400_000;
+/** notBefore is set this far before the issuing moment, to tolerate clock skew. */
+export const BACKDATE_MS = 5 * 60_000;
 // RSA rather than ECDSA: node-forge signs only with RSA. 2048 bits is the floor the
 // API server accepts; node-forge generates it with node:crypto, so it takes milliseconds.
 const RSA_BITS = 2048;
@@ -80,7 +82,7 @@ function baseCertificate(
   cert.publicKey = publicKey;
   // A positive 128-bit serial: the leading 0x01 keeps the DER integer positive.
   cert.serialNumber = "01" + randomBytes(15).toString("hex");
-  cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
+  cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
   cert.validity.notAfter = new Date(now.getTime() + (options.validDays ?? 365) * DAY_MS);
   return cert;
 }
@@ -92,5 +94,7 @@ function altName(host: string): { type: number; value?: string; ip?: string } {
 }
 
 function toPair(cert: forge.pki.Certificate, key: forge.pki.rsa.PrivateKey): CertificatePair {
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(key) };
+  // node-forge ends PEM lines with CRLF; files and caBundles read better with LF.
+  const lf = (pem: string): string => pem.replace(/\r\n/g, "\n");
+  return { cert: lf(forge.pki.certificateToPem(cert)), key: lf(forge.pki.privateKeyToPem(key)) };
 }

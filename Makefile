@@ -12,7 +12,7 @@ AVA := ava
 TESTBED := node --import tsx scripts/testbed.ts
 
 .PHONY: setup toolchain build lint test unit testbed integration e2e coverage run clean \
-	testbed-tools testbed-up testbed-down chart deploy-manifests
+	testbed-tools testbed-up testbed-down chart deploy-manifests run
 
 toolchain:
 	@scripts/ensure-node.sh
@@ -72,5 +72,18 @@ test: lint build unit testbed integration chart
 coverage: setup
 	c8 --reporter=text --reporter=html $(AVA) --timeout=60s 'test/unit/**/*.test.ts'
 
+# digestpin on https://127.0.0.1:8443 with examples/policy.yaml and a self-signed certificate
+# made on first use (.run/tls); Ctrl-C stops it.
+RUN_TLS := .run/tls
+run: build
+	@[ -f $(RUN_TLS)/tls.crt ] || bin/digestpin certs --service digestpin --namespace local \
+		--host 127.0.0.1 --host localhost --out $(RUN_TLS) >/dev/null
+	@echo "digestpin: https://127.0.0.1:8443 (policy examples/policy.yaml), metrics http://127.0.0.1:9090/metrics"
+	@echo "Try, in another terminal:"
+	@echo "  curl -s --cacert $(RUN_TLS)/ca.crt -H 'Content-Type: application/json' \\"
+	@echo "    --data @examples/admissionreview-pod.json https://127.0.0.1:8443/mutate"
+	bin/digestpin serve --policy examples/policy.yaml --host 127.0.0.1 --metrics-host 127.0.0.1 \
+		--tls-cert-file $(RUN_TLS)/tls.crt --tls-key-file $(RUN_TLS)/tls.key --drain-delay 0
+
 clean:
-	rm -rf dist coverage node_modules .tools
+	rm -rf dist coverage node_modules .tools .run

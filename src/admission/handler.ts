@@ -3,6 +3,7 @@ import { pinKeyOf } from "../reference/index.ts";
 import type { Keychain } from "../registry/credentials.ts";
 import { findImages, type ImageSlot } from "./images.ts";
 import { judgeImages, type ResolveFn } from "./judge.ts";
+import { reviewPolicyConfigMap, type PolicyConfigMaps } from "./policy-configmap.ts";
 import { buildResponse, type Judged } from "./respond.ts";
 import { requireDigest } from "./require-digests.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
@@ -23,6 +24,8 @@ export interface AdmissionDeps {
   /** The registry budget of one review, in ms (below the webhook's timeoutSeconds). */
   readonly budgetMs: number;
   readonly now: () => number;
+  /** Where the policy ConfigMaps are, to refuse invalid edits of them on /validate. */
+  readonly policyConfigMaps?: PolicyConfigMaps;
 }
 
 export interface ReviewOutcome {
@@ -40,6 +43,17 @@ export async function handleReview(
   request: AdmissionRequest,
   deps: AdmissionDeps,
 ): Promise<ReviewOutcome> {
+  if (
+    endpoint === "validate" &&
+    request.kind.kind === "ConfigMap" &&
+    deps.policyConfigMaps !== undefined
+  ) {
+    return {
+      response: reviewPolicyConfigMap(request, deps.policyConfigMaps),
+      judged: [],
+      role: "none",
+    };
+  }
   const role = roleOf(endpoint, request.kind.kind, deps.mutateTemplates);
   const slots =
     request.operation === "CREATE" || request.operation === "UPDATE" ? changedImages(request) : [];

@@ -67,24 +67,35 @@ export function dockerConfigOf(
   return parseDockerConfig(Buffer.from(encoded, "base64").toString("utf8"), source);
 }
 
+export interface PodCredentials {
+  readonly namespace: string;
+  readonly podSpec: Record<string, unknown> | undefined;
+  /** Use the pod's and its service account's imagePullSecrets (the `--pull-secrets` flag). */
+  readonly podSecrets: boolean;
+  /** The policy's per-registry Secrets, used after the pod's. */
+  readonly registrySecrets: readonly SecretName[];
+}
+
 /**
  * The keychain of a pod as the kubelet would build it: its own imagePullSecrets, then its
- * service account's, then the registry-specific Secrets of the policy.
+ * service account's, then the policy's registry Secrets.
  */
 export async function podKeychain(
   source: PullSecretSource,
-  namespace: string,
-  podSpec: Record<string, unknown> | undefined,
-  registrySecrets: readonly SecretName[],
+  pod: PodCredentials,
 ): Promise<Keychain> {
-  const own = secretNames(podSpec?.imagePullSecrets);
-  const account =
-    typeof podSpec?.serviceAccountName === "string" ? podSpec.serviceAccountName : "default";
-  const fromAccount = await source.serviceAccountPullSecrets(namespace, account);
-  const names = [...own, ...fromAccount].map((name) => ({ namespace, name }));
-  const configs = await Promise.all(
-    [...names, ...registrySecrets].map((s) => source.dockerConfig(s)),
-  );
+  const { namespace, podSpec } = pod;
+  let names: string[] = [];
+  if (pod.podSecrets) {
+    const account =
+      typeof podSpec?.serviceAccountName === "string" ? podSpec.serviceAccountName : "default";
+    names = [
+      ...secretNames(podSpec?.imagePullSecrets),
+      ...(await source.serviceAccountPullSecrets(namespace, account)),
+    ];
+  }
+  const secrets = [...names.map((name) => ({ namespace, name })), ...pod.registrySecrets];
+  const configs = await Promise.all(secrets.map((s) => source.dockerConfig(s)));
   return keychainFrom(configs.filter((c): c is DockerConfig => c !== undefined));
 }
 

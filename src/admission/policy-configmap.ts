@@ -1,0 +1,50 @@
+import { checkPolicyDocument, formatIssue } from "../policy/index.ts";
+import { configMapSource, PINS_KEY, PINS_LABEL, POLICY_KEY } from "../policy/locations.ts";
+import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
+
+/** Which ConfigMaps hold digestpin's policy: in its namespace, the named one and labelled ones. */
+export interface PolicyConfigMaps {
+  readonly namespace: string;
+  readonly policy: string;
+}
+
+/**
+ * Refuses an edit that would make a policy or pins ConfigMap invalid, with every issue and its
+ * line, so `kubectl apply` and `kubectl edit` show what to fix. Other ConfigMaps pass.
+ */
+export function reviewPolicyConfigMap(
+  request: AdmissionRequest,
+  where: PolicyConfigMaps,
+): AdmissionResponse {
+  const allowed = { uid: request.uid, allowed: true };
+  if (request.operation !== "CREATE" && request.operation !== "UPDATE") return allowed;
+  const configMap = request.object as
+    | {
+        metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+        data?: Record<string, string>;
+      }
+    | undefined;
+  const name = configMap?.metadata?.name ?? request.name ?? "";
+  if ((request.namespace ?? configMap?.metadata?.namespace) !== where.namespace) return allowed;
+  const isPolicy = name === where.policy;
+  const isPins = configMap?.metadata?.labels?.[PINS_LABEL] === "true";
+  if (!isPolicy && !isPins) return allowed;
+  const key = isPolicy ? POLICY_KEY : PINS_KEY;
+  const text = configMap?.data?.[key];
+  const source = `${configMapSource(where.namespace, name)} ${key}`;
+  if (text === undefined)
+    return deny(
+      request.uid,
+      `${source}: the ConfigMap has no "${key}" key; digestpin reads its ${isPolicy ? "policy" : "pins"} from it`,
+    );
+  const result = checkPolicyDocument(text, source, { expect: isPolicy ? "Policy" : "Pins" });
+  if (result.ok) return allowed;
+  return deny(
+    request.uid,
+    `invalid digestpin ${isPolicy ? "policy" : "pins"}:\n${result.issues.map(formatIssue).join("\n")}`,
+  );
+}
+
+function deny(uid: string, message: string): AdmissionResponse {
+  return { uid, allowed: false, status: { code: 422, reason: "Invalid", message } };
+}

@@ -1,0 +1,166 @@
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { decideWith } from "../policy/decide.ts";
+import type { Decision } from "../policy/decision.ts";
+import type { Policy } from "../policy/policy.ts";
+import { viewOf } from "../policy/policy-store.ts";
+import { applyFixes, type ImageFix } from "./check-fix.ts";
+import {
+  objectsOf,
+  readManifestFiles,
+  readProcessStdin,
+  type ManifestFile,
+  type ManifestObject,
+} from "./check-manifests.ts";
+import { formatTable } from "./check-table.ts";
+import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { lookupOptions, lookupUsage, mapLimited, openRegistrySession } from "./pin-registry.ts";
+import type { RegistrySession } from "./pin-registry.ts";
+import {
+  openPolicyStore,
+  policyTargetOptions,
+  policyTargetUsage,
+  reportPolicyError,
+} from "./policy-target.ts";
+
+const usage = `Usage: digestpin check -f PATH|- [--fix] [options]
+
+Decides every image in Kubernetes manifests as the webhook would: YAML or JSON, several
+documents per file, kind: List, every kind with a pod template (Pod, Deployment, StatefulSet,
+DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, PodTemplate), containers, init and
+ephemeral containers and image volumes. PATH is a file or a directory (every .yaml, .yml and
+.json below it); - reads stdin. An object without a namespace is checked as in namespace
+"default". Registries are asked as the webhook would ask them; nothing is recorded (as for a
+dry run). Prints a table of findings and each denial's reason.
+
+Options:
+  -f, --filename PATH         Manifests to check; repeatable
+  --fix                       Rewrite the images to their digest form in place (only the
+                              image strings change); with -f -, print the fixed manifests
+${policyTargetUsage}${lookupUsage}  -h, --help                  Show this help.
+
+Exit status: 0 when nothing is denied, 1 when an image is denied or a manifest cannot be read
+(a CI gate), 2 on a usage error.
+`;
+
+/** `digestpin check -f PATH`: the webhook's decisions for manifests, offline. */
+export const checkCommand: Command = {
+  name: "check",
+  summary: "Check manifests against the policy as the webhook would (a CI gate)",
+  usage,
+  run,
+};
+
+interface Finding {
+  readonly object: ManifestObject;
+  readonly place: string;
+  readonly pointer: string;
+  readonly image: string;
+  readonly decision: Decision;
+}
+
+async function run(args: readonly string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        filename: { type: "string", short: "f", multiple: true },
+        fix: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        ...policyTargetOptions,
+        ...lookupOptions,
+      },
+    });
+  } catch (error) {
+    io.stderr(`digestpin check: ${(error as Error).message}\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  const { values } = parsed;
+  if (values.help === true) {
+    io.stdout(usage);
+    return 0;
+  }
+  const fail = (message: string): number => {
+    io.stderr(`digestpin check: ${message}\n\n${usage}`);
+    return EXIT_USAGE;
+  };
+  const paths = values.filename ?? [];
+  if (paths.length === 0) return fail("no manifests given (-f PATH, or -f - for stdin)");
+  const store = openPolicyStore(values, io.env);
+  if (typeof store === "string") return fail(store);
+  const session = await openRegistrySession(values, io.env);
+  if (typeof session === "string") return fail(session);
+  const fixStdin = values.fix === true && paths.includes("-");
+  const report = fixStdin ? io.stderr : io.stdout;
+  try {
+    const { policy } = viewOf(await store.read());
+    const files = await readManifestFiles(paths, readProcessStdin);
+    const unreadable = files.flatMap((file) => file.errors);
+    for (const error of unreadable) io.stderr(`digestpin check: ${error}\n`);
+    const findings = await decideAll(files.flatMap(objectsOf), policy, session);
+    report(findingsTable(findings));
+    for (const f of findings) {
+      const text = f.decision.action === "deny" ? f.decision.message : f.decision.warning;
+      if (text !== undefined)
+        report(`\n${f.object.file.path} ${f.object.name} ${f.place}: ${text}\n`);
+    }
+    const denied = findings.filter((f) => f.decision.action === "deny").length;
+    const mutated = findings.filter((f) => f.decision.action === "mutate").length;
+    io.stderr(
+      `\n${findings.length} images: ${denied} denied, ${mutated} rewritten to a digest, ` +
+        `${findings.length - denied - mutated} admitted unchanged\n`,
+    );
+    if (values.fix === true) await fix(files, findings, io);
+    return denied > 0 || unreadable.length > 0 ? 1 : 0;
+  } catch (error) {
+    return reportPolicyError("check", error, io);
+  } finally {
+    await session.close();
+  }
+}
+
+async function decideAll(
+  objects: readonly ManifestObject[],
+  policy: Policy,
+  session: RegistrySession,
+): Promise<Finding[]> {
+  const slots = objects.flatMap((object) => object.images.map((slot) => ({ object, ...slot })));
+  return mapLimited(slots, 8, async (slot) => {
+    const context = { namespace: slot.object.namespace ?? "default", dryRun: true };
+    const decision = await decideWith(slot.image, context, policy, (r) => session.lookup(r));
+    return { ...slot, decision };
+  });
+}
+
+function findingsTable(findings: readonly Finding[]): string {
+  const header = ["FILE", "OBJECT", "PLACE", "IMAGE", "DECISION", "REASON"];
+  const rows = findings.map(({ object, place, image, decision }) => [
+    object.file.path,
+    object.name,
+    place,
+    image,
+    decision.action,
+    decision.wouldDeny && decision.action !== "deny"
+      ? `${decision.reason} (would deny)`
+      : decision.reason,
+  ]);
+  return formatTable(header, rows);
+}
+
+/** Writes the digest form of every rewritten image back (stdin's manifests to stdout). */
+async function fix(files: readonly ManifestFile[], findings: readonly Finding[], io: CliIO) {
+  for (const file of files) {
+    const fixes: ImageFix[] = findings.flatMap((f) =>
+      f.object.file === file && f.decision.action === "mutate" && f.decision.image !== f.image
+        ? [{ document: f.object.document, pointer: f.pointer, image: f.decision.image }]
+        : [],
+    );
+    if (file.path === "-") {
+      io.stdout(applyFixes(file.text, fixes));
+    } else if (fixes.length > 0) {
+      await writeFile(file.path, applyFixes(file.text, fixes));
+      io.stderr(`fixed ${file.path}: ${fixes.length} ${fixes.length === 1 ? "image" : "images"}\n`);
+    }
+  }
+}

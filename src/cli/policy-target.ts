@@ -1,0 +1,81 @@
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { delimiter, join } from "node:path";
+import { loadKubeConfig } from "../kube/client.ts";
+import { PolicyConfigMaps } from "../kube/policy-configmaps.ts";
+import { formatIssue, PolicyInvalidError } from "../policy/issues.ts";
+import { DEFAULT_NAMESPACE, POLICY_CONFIGMAP } from "../policy/locations.ts";
+import { PolicyFiles } from "../policy/policy-files.ts";
+import type { PolicyStore } from "../policy/policy-store.ts";
+import type { CliIO } from "./command.ts";
+
+/** The options that say which policy a command reads or edits: files, or the cluster's. */
+export const policyTargetOptions = {
+  policy: { type: "string" },
+  pins: { type: "string", multiple: true },
+  kubeconfig: { type: "string" },
+  namespace: { type: "string" },
+  configmap: { type: "string" },
+} as const;
+
+export const policyTargetUsage = `Where the policy is (the cluster's, unless --policy is given):
+  --policy FILE               A policy file (kind: Policy), edited in place
+  --pins FILE                 A pins file (kind: Pins) merged with it; repeatable
+  --kubeconfig FILE           The cluster (default $KUBECONFIG, then ~/.kube/config)
+  --namespace NS              digestpin's namespace (default ${DEFAULT_NAMESPACE})
+  --configmap NAME            The policy ConfigMap (default ${POLICY_CONFIGMAP}); pins also come
+                              from every ConfigMap there labelled digestpin.dev/pins=true
+`;
+
+export interface PolicyTargetFlags {
+  readonly policy?: string | undefined;
+  readonly pins?: readonly string[] | undefined;
+  readonly kubeconfig?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly configmap?: string | undefined;
+}
+
+/** The policy store the flags name; a string says what is missing (a usage error). */
+export function openPolicyStore(flags: PolicyTargetFlags, env: CliIO["env"]): PolicyStore | string {
+  if (flags.policy !== undefined) {
+    const clusterFlags = [flags.kubeconfig, flags.namespace, flags.configmap];
+    if (clusterFlags.some((flag) => flag !== undefined)) {
+      return "--policy edits a file; it cannot be combined with --kubeconfig, --namespace or --configmap";
+    }
+    return new PolicyFiles(flags.policy, flags.pins ?? []);
+  }
+  if (flags.pins !== undefined) return "--pins needs --policy";
+  const kubeconfig = kubeconfigPath(flags.kubeconfig, env);
+  if (kubeconfig === undefined) {
+    return "no policy given: use --policy FILE, or --kubeconfig FILE (or $KUBECONFIG) for the cluster's";
+  }
+  return new PolicyConfigMaps(
+    loadKubeConfig({ kubeconfig }),
+    flags.namespace ?? DEFAULT_NAMESPACE,
+    flags.configmap ?? POLICY_CONFIGMAP,
+  );
+}
+
+function kubeconfigPath(flag: string | undefined, env: CliIO["env"]): string | undefined {
+  if (flag !== undefined) return flag;
+  const fromEnv = env.KUBECONFIG?.split(delimiter).find((path) => path !== "");
+  if (fromEnv !== undefined) return fromEnv;
+  const home = env.HOME === undefined ? undefined : join(env.HOME, ".kube", "config");
+  return home !== undefined && existsSync(home) ? home : undefined;
+}
+
+/** Who is editing: --by, or `$USER@host` from the environment. */
+export function editorOf(by: string | undefined, env: CliIO["env"]): string {
+  return by ?? `${env.USER ?? env.LOGNAME ?? "unknown"}@${env.HOSTNAME ?? hostname()}`;
+}
+
+/** Prints a failure of reading or writing the policy; returns the exit status (1). */
+export function reportPolicyError(command: string, error: unknown, io: CliIO): number {
+  if (error instanceof PolicyInvalidError) {
+    io.stderr(`digestpin ${command}: the policy is invalid; fix it first:\n`);
+    for (const issue of error.issues) io.stderr(`  ${formatIssue(issue)}\n`);
+  } else {
+    io.stderr(`digestpin ${command}: ${(error as Error).message}\n`);
+  }
+  return 1;
+}

@@ -1,0 +1,94 @@
+import { readFile } from "node:fs/promises";
+import { assemblePolicy, unreadable } from "./assemble.ts";
+import { checkPolicyDocument, type DocumentResult } from "./document.ts";
+import { DocumentCache } from "./document-cache.ts";
+import { watchFiles, type FileWatchOptions } from "./file-watch.ts";
+import { PolicyHolder, type PolicyHolderOptions } from "./policy-holder.ts";
+import type { Policy } from "./policy.ts";
+import type { PolicyListener, PolicySource } from "./source.ts";
+
+export interface FileSourceOptions extends PolicyHolderOptions, FileWatchOptions {
+  /** A `kind: Policy` file. */
+  readonly policyFile: string;
+  /** `kind: Pins` files merged into it. */
+  readonly pinsFiles?: readonly string[];
+}
+
+/**
+ * The policy from local files (`digestpin serve --policy FILE`), reloaded when they change.
+ * Files are read whole and checked off to the side; only a valid set replaces the policy.
+ */
+export class FilePolicySource implements PolicySource {
+  readonly #options: FileSourceOptions;
+  readonly #holder: PolicyHolder;
+  readonly #cache = new DocumentCache();
+  #applied: string | undefined;
+  #stopWatching: (() => void) | undefined;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: FileSourceOptions) {
+    this.#options = options;
+    this.#holder = new PolicyHolder(options);
+  }
+
+  current(): Policy | undefined {
+    return this.#holder.current();
+  }
+
+  get generation(): number {
+    return this.#holder.generation;
+  }
+
+  get issues() {
+    return this.#holder.issues;
+  }
+
+  onChange(listener: PolicyListener): () => void {
+    return this.#holder.onChange(listener);
+  }
+
+  async start(): Promise<void> {
+    await this.reload();
+    const files = [this.#options.policyFile, ...(this.#options.pinsFiles ?? [])];
+    this.#stopWatching ??= watchFiles(files, () => void this.reload(), this.#options);
+  }
+
+  stop(): Promise<void> {
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+    return this.#queue;
+  }
+
+  /** Reads the files again and swaps the policy if they changed and are valid. */
+  reload(): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#load());
+    return this.#queue;
+  }
+
+  async #load(): Promise<void> {
+    const { policyFile, pinsFiles = [] } = this.#options;
+    const texts = await Promise.all(
+      [policyFile, ...pinsFiles].map((file) =>
+        readFile(file, "utf8").then(
+          (text) => ({ file, text }),
+          (error: unknown) => ({ file, error: (error as Error).message }),
+        ),
+      ),
+    );
+    const fingerprint = JSON.stringify(texts);
+    if (fingerprint === this.#applied) return;
+    this.#applied = fingerprint;
+    const results = texts.map((entry, index): DocumentResult => {
+      if ("error" in entry) return unreadable(entry.file, `cannot read: ${entry.error}`);
+      const expect = index === 0 ? "Policy" : "Pins";
+      return this.#cache.get(entry.file, entry.text, () =>
+        checkPolicyDocument(entry.text, entry.file, { expect }),
+      );
+    });
+    const [policy, ...pins] = results;
+    if (policy === undefined) return;
+    const assembled = assemblePolicy(policy, pins);
+    if (assembled.ok) this.#holder.accept(assembled.policy);
+    else this.#holder.reject(assembled.issues);
+  }
+}

@@ -1,0 +1,147 @@
+import { Authenticator } from "./auth.ts";
+import { authorizedGet } from "./authorized-get.ts";
+import { anonymous, type Keychain } from "./credentials.ts";
+import { EndpointDirectory, type DispatcherFactory, type Endpoint } from "./endpoints.ts";
+import { RegistryError } from "./errors.ts";
+import { discard, readCapped } from "./http.ts";
+import { digestOf } from "./manifest.ts";
+import { bareMediaType, MANIFEST_ACCEPT } from "./media-types.ts";
+import type { RegistryConfig } from "./registry-config.ts";
+import { realmGuard } from "./realm-guard.ts";
+import { withRetry } from "./retry.ts";
+import { statusError } from "./status.ts";
+
+export interface RegistryReaderOptions {
+  readonly registries?: readonly RegistryConfig[] | undefined;
+  readonly dispatcherFactory?: DispatcherFactory;
+  readonly maxManifestBytes?: number;
+  /** Image config blobs are small; more than this is refused (default 8 MiB). */
+  readonly maxBlobBytes?: number;
+  readonly defaultTimeoutMs?: number;
+}
+
+export interface ReadOptions {
+  readonly keychain?: Keychain;
+  readonly deadline?: number;
+}
+
+/** The repository a read is about (an ImageReference is one). */
+export interface RepositoryName {
+  readonly registry: string;
+  readonly repository: string;
+}
+
+export interface FetchedManifest {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly body: Buffer;
+}
+
+/**
+ * Reads manifests and blobs (image configs) from registries, for `digestpin diff`: the same
+ * endpoints (mirrors first), dispatchers, auth and retries as the Resolver, and every body
+ * checked against the digest it was asked by.
+ */
+export class RegistryReader {
+  readonly #directory: EndpointDirectory;
+  readonly #auth: Authenticator;
+  readonly #options: RegistryReaderOptions;
+
+  constructor(options: RegistryReaderOptions = {}) {
+    this.#options = options;
+    this.#directory = new EndpointDirectory(options.registries, options.dispatcherFactory);
+    this.#auth = new Authenticator({ checkRealm: realmGuard(options.registries) });
+  }
+
+  /** The manifest `reference` (a tag or a digest) of `name`, as served. */
+  async manifest(
+    name: RepositoryName,
+    reference: string,
+    options: ReadOptions = {},
+  ): Promise<FetchedManifest> {
+    const path = `/v2/${name.repository}/manifests/${reference}`;
+    const what = `${name.registry}/${name.repository}${reference.includes(":") ? "@" : ":"}${reference}`;
+    const limit = this.#options.maxManifestBytes ?? 4 * 1024 * 1024;
+    return this.#read(name, options, async (endpoint, credential, signal) => {
+      const response = await authorizedGet(endpoint, this.#auth, {
+        repository: name.repository,
+        path,
+        accept: MANIFEST_ACCEPT,
+        credential,
+        crossHostRedirects: false,
+        signal,
+      });
+      if (response.status !== 200) {
+        await discard(response);
+        throw statusError(name.registry, response, what);
+      }
+      const body = await readCapped(name.registry, response, limit, signal);
+      const header = response.headers["docker-content-digest"];
+      const expected = reference.includes(":") ? reference : header;
+      const digest = digestOf(body, expected ?? "sha256:");
+      if (expected !== undefined && expected !== digest)
+        throw mismatch(name, what, expected, digest);
+      return { digest, mediaType: bareMediaType(response.headers["content-type"]), body };
+    });
+  }
+
+  /** The blob `digest` of `name` (following redirects to blob storage), verified. */
+  async blob(name: RepositoryName, digest: string, options: ReadOptions = {}): Promise<Buffer> {
+    const what = `${name.registry}/${name.repository}@${digest} (blob)`;
+    const limit = this.#options.maxBlobBytes ?? 8 * 1024 * 1024;
+    return this.#read(name, options, async (endpoint, credential, signal) => {
+      const response = await authorizedGet(endpoint, this.#auth, {
+        repository: name.repository,
+        path: `/v2/${name.repository}/blobs/${digest}`,
+        accept: "*/*",
+        credential,
+        crossHostRedirects: true,
+        signal,
+      });
+      if (response.status !== 200) {
+        await discard(response);
+        throw statusError(name.registry, response, what);
+      }
+      const body = await readCapped(name.registry, response, limit, signal);
+      const actual = digestOf(body, digest);
+      if (actual !== digest) throw mismatch(name, what, digest, actual);
+      return body;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#directory.close();
+  }
+
+  async #read<T>(
+    name: RepositoryName,
+    options: ReadOptions,
+    attempt: (
+      endpoint: Endpoint,
+      credential: ReturnType<Keychain>,
+      signal: AbortSignal,
+    ) => Promise<T>,
+  ): Promise<T> {
+    const deadline = options.deadline ?? Date.now() + (this.#options.defaultTimeoutMs ?? 30_000);
+    const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    const credential = (options.keychain ?? anonymous)(name.registry);
+    let lastError: unknown;
+    for (const endpoint of this.#directory.endpoints(name.registry)) {
+      try {
+        return await withRetry(() => attempt(endpoint, credential, signal), { deadline, signal });
+      } catch (error) {
+        lastError = error;
+        if (signal.aborted) break;
+      }
+    }
+    throw lastError;
+  }
+}
+
+function mismatch(name: RepositoryName, what: string, expected: string, actual: string) {
+  return new RegistryError(
+    "ERR_DIGEST_MISMATCH",
+    name.registry,
+    `digest mismatch for ${what}: expected ${expected}, the body hashes to ${actual}`,
+  );
+}

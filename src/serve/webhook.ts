@@ -1,0 +1,138 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { AdmissionDeps } from "../admission/handler.ts";
+import type { ServeConfig } from "../config.ts";
+import { loadKubeConfig } from "../kube/client.ts";
+import { ConfigMapPolicySource } from "../kube/configmap-source.ts";
+import { EventRecorder } from "../kube/events.ts";
+import { ConfigMapPinRecorder } from "../kube/pin-recorder.ts";
+import { apiPullSecretSource } from "../kube/pull-secrets.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { FilePolicySource, type PolicySource } from "../policy/index.ts";
+import { startServer, type RunningServer } from "../server.ts";
+import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
+import { PolicyResolver } from "./policy-resolver.ts";
+import { reviewKeychain } from "./review-keychain.ts";
+
+export interface Webhook {
+  readonly server: RunningServer;
+  readonly policy: PolicySource;
+  readonly tls: TlsSource;
+  /** Drains and stops everything, in the order that loses no request. */
+  stop(): Promise<void>;
+}
+
+export interface WebhookContext {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The pod's name, for Events (`reportingInstance`). */
+  readonly instance?: string | undefined;
+}
+
+/**
+ * digestpin serve, assembled: the policy source, the TLS source, the registry resolver
+ * following the policy, credentials, the trust-on-first-use recorder and the HTTPS server.
+ */
+export async function startWebhook(config: ServeConfig, context: WebhookContext): Promise<Webhook> {
+  const { logger, metrics } = context;
+  const kubeConfig = config.kube === undefined ? undefined : loadKubeConfig(config.kube);
+  const policy = policySource(config, context, kubeConfig);
+  await policy.start();
+  if (policy.current() === undefined)
+    logger.warn("no valid policy yet: every review is denied until one loads");
+  const tls = createTlsSource(config.tls, {
+    namespace: config.namespace,
+    logger,
+    metrics,
+    ...(kubeConfig !== undefined && { kubeConfig }),
+  });
+  await tls.start();
+  const resolver = new PolicyResolver(() => policy.current(), metrics);
+  const recorder =
+    kubeConfig === undefined
+      ? undefined
+      : new ConfigMapPinRecorder({
+          kubeConfig,
+          namespace: config.namespace,
+          configMap: config.autoPinsConfigMap,
+          policy: () => policy.current(),
+          logger,
+        });
+  const deps: AdmissionDeps = {
+    policy: () => policy.current(),
+    resolve: resolver.resolve,
+    keychainFor: reviewKeychain({
+      secrets: kubeConfig === undefined ? undefined : apiPullSecretSource(kubeConfig),
+      pullSecrets: config.pullSecrets,
+      namespace: config.namespace,
+      policy: () => policy.current(),
+    }),
+    recordPin: async (key, record) => {
+      if (recorder === undefined)
+        throw new Error("trust-on-first-use needs the policy in ConfigMaps (--policy-configmap)");
+      return (await recorder.record(key, record)).digest;
+    },
+    mutateTemplates: config.mutateTemplates,
+    budgetMs: config.budgetMs,
+    now: Date.now,
+    ...(config.policy.kind === "configmap" && {
+      policyConfigMaps: { namespace: config.policy.namespace, policy: config.policy.name },
+    }),
+  };
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    metricsHost: config.metricsHost,
+    metricsPort: config.metricsPort,
+    certificate: secureContextOptions(tls.current()),
+    deps: { ...deps, logger, metrics },
+    ready: () => policy.current() !== undefined,
+    drainDelayMs: config.drainDelayMs,
+  });
+  const unsubscribe = tls.onChange((certificate) => {
+    server.setCertificate(secureContextOptions(certificate));
+  });
+  logger.info(
+    { url: server.url, metricsUrl: server.metricsUrl, tls: tls.mode, policy: config.policy },
+    "digestpin is serving",
+  );
+  return {
+    server,
+    policy,
+    tls,
+    async stop() {
+      await server.close();
+      unsubscribe();
+      await Promise.all([policy.stop(), tls.stop(), resolver.close()]);
+    },
+  };
+}
+
+function policySource(
+  config: ServeConfig,
+  context: WebhookContext,
+  kubeConfig: KubeConfig | undefined,
+): PolicySource {
+  const { logger, metrics } = context;
+  if (config.policy.kind === "file") {
+    return new FilePolicySource({
+      policyFile: config.policy.file,
+      pinsFiles: config.policy.pinsFiles,
+      logger,
+      metrics,
+    });
+  }
+  if (kubeConfig === undefined) throw new Error("the policy ConfigMap needs an API server");
+  const events = new EventRecorder(kubeConfig, {
+    logger,
+    ...(context.instance !== undefined && { instance: context.instance }),
+  });
+  return new ConfigMapPolicySource({
+    kubeConfig,
+    namespace: config.policy.namespace,
+    policyConfigMap: config.policy.name,
+    events,
+    logger,
+    metrics,
+  });
+}

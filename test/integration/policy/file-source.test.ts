@@ -1,0 +1,92 @@
+import { rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import test from "ava";
+import { FilePolicySource } from "../../../src/policy/file-source.ts";
+import { Metrics } from "../../../src/observability/metrics.ts";
+import { tempDir, type Teardown } from "../../harness/testbed.ts";
+import { digest, PINS_HEADER, pinsYaml, POLICY_HEADER, waitFor } from "./cluster.ts";
+
+// The file policy source on a real file system: edits in place, atomic renames, bad edits.
+
+const KEY = "docker.io/library/busybox:1.36";
+const policyText = (d: string, extra = "") => POLICY_HEADER + extra + pinsYaml({ [KEY]: d });
+
+async function startSource(t: Teardown, policyFile: string, pinsFiles: string[] = []) {
+  const metrics = new Metrics();
+  const source = new FilePolicySource({
+    policyFile,
+    pinsFiles,
+    metrics,
+    debounceMs: 20,
+    pollMs: 250,
+  });
+  t.teardown(() => source.stop());
+  await source.start();
+  return { source, metrics };
+}
+
+test("an edit in place takes effect; so does an atomic rename over the file", async (t) => {
+  const dir = await tempDir(t, "file-source");
+  const file = join(dir, "policy.yaml");
+  await writeFile(file, policyText(digest("a")));
+  const { source } = await startSource(t, file);
+  t.is(source.current()?.pins.get(KEY)?.digest, digest("a"));
+  t.is(source.generation, 1);
+
+  let edited = Date.now();
+  await writeFile(file, policyText(digest("b")));
+  await waitFor("the edit", () => source.current()?.pins.get(KEY)?.digest === digest("b"));
+  t.log(`edit in place to effect: ${Date.now() - edited} ms`);
+
+  edited = Date.now();
+  await writeFile(join(dir, ".policy.yaml.tmp"), policyText(digest("c")));
+  await rename(join(dir, ".policy.yaml.tmp"), file);
+  await waitFor("the rename", () => source.current()?.pins.get(KEY)?.digest === digest("c"));
+  t.log(`atomic rename to effect: ${Date.now() - edited} ms`);
+  t.true(Date.now() - edited < 2000);
+  t.is(source.generation, 3);
+
+  await writeFile(file, policyText(digest("c")));
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  t.is(source.generation, 3, "rewriting the same text is no new generation");
+});
+
+test("an invalid edit keeps the last good policy, with its issues and metrics", async (t) => {
+  const dir = await tempDir(t, "file-invalid");
+  const file = join(dir, "policy.yaml");
+  await writeFile(file, policyText(digest("a")));
+  const { source, metrics } = await startSource(t, file);
+  const good = source.current();
+  await writeFile(file, policyText("sha256:abc", "mode: strict\n"));
+  await waitFor("the rejection", () => source.issues.length === 2);
+  t.is(source.current(), good);
+  t.deepEqual(
+    source.issues.map((issue) => `${issue.line}:${issue.column} ${issue.path}`),
+    ["3:7 mode", `5:${3 + KEY.length + 2} pins["${KEY}"]`],
+  );
+  const valid = await metrics.registry.getSingleMetric("digestpin_policy_valid")?.get();
+  t.is(valid?.values[0]?.value, 0);
+
+  await rm(file);
+  await waitFor("the missing file", () =>
+    source.issues.some((i) => i.message.includes("cannot read")),
+  );
+  t.is(source.current(), good);
+  await writeFile(file, policyText(digest("d")));
+  await waitFor("the restored file", () => source.generation === 2);
+});
+
+test("pins files are merged; a conflict between files is rejected naming both", async (t) => {
+  const dir = await tempDir(t, "file-pins");
+  const file = join(dir, "policy.yaml");
+  const more = join(dir, "more-pins.yaml");
+  await writeFile(file, policyText(digest("a")));
+  await writeFile(more, PINS_HEADER + pinsYaml({ "app:1": digest("1") }));
+  const { source } = await startSource(t, file, [more]);
+  t.is(source.current()?.pins.size, 2);
+  await writeFile(more, PINS_HEADER + pinsYaml({ "busybox:1.36": digest("b") }));
+  await waitFor("the conflict", () => source.issues.length > 0);
+  t.is(source.issues[0]?.source, more);
+  t.true(source.issues[0]?.message.includes(`${file}:4:3`));
+  t.is(source.current()?.pins.size, 2);
+});

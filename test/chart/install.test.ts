@@ -229,8 +229,8 @@ async function grantedRules(namespace: string): Promise<string[]> {
 }
 
 const WEBHOOK_CONFIGURATION_RULES = [
-  `${MWC} | [] | [digestpin] | [get patch]`,
-  `${VWC} | [] | [digestpin] | [get patch]`,
+  `${MWC} | [] | [digestpin] | [get list watch patch]`,
+  `${VWC} | [] | [digestpin] | [get list watch patch]`,
 ];
 
 test.serial(
@@ -245,7 +245,7 @@ test.serial(
         "events | [] | [] | [create patch]",
         "events.events.k8s.io | [] | [] | [create patch]",
         "secrets | [] | [] | [create]",
-        "secrets | [] | [digestpin-tls] | [get update]",
+        "secrets | [] | [digestpin-tls] | [get list watch update]",
         ...WEBHOOK_CONFIGURATION_RULES,
       ].sort(),
     );

@@ -247,14 +247,14 @@ const TLS_SECRET_RULES = [
     apiGroups: [""],
     resources: ["secrets"],
     resourceNames: ["digestpin-tls"],
-    verbs: ["get", "update"],
+    verbs: ["get", "list", "watch", "update"],
   },
 ];
 const CA_BUNDLE_RULE = {
   apiGroups: ["admissionregistration.k8s.io"],
   resources: ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
   resourceNames: ["digestpin"],
-  verbs: ["get", "patch"],
+  verbs: ["get", "list", "watch", "patch"],
 };
 const PULL_SECRET_RULE = {
   apiGroups: [""],

@@ -1,11 +1,11 @@
-import { checkLiteralAddress } from "./address-guard.ts";
 import { Authenticator } from "./auth.ts";
 import { CoalescingCache } from "./cache.ts";
 import { anonymous, credentialId, type Keychain } from "./credentials.ts";
 import { EndpointDirectory, type DispatcherFactory } from "./endpoints.ts";
 import { RegistryError } from "./errors.ts";
 import { fetchManifest, type ManifestAnswer } from "./fetch-manifest.ts";
-import { findRegistryConfig, type RegistryConfig } from "./registry-config.ts";
+import type { RegistryConfig } from "./registry-config.ts";
+import { realmGuard } from "./realm-guard.ts";
 import { withRetry } from "./retry.ts";
 
 /** The part of an image reference the resolver needs (see src/reference). */
@@ -54,7 +54,6 @@ export class Resolver {
   readonly #directory: EndpointDirectory;
   readonly #auth: Authenticator;
   readonly #cache: CoalescingCache<Outcome>;
-  readonly #registries: readonly RegistryConfig[] | undefined;
   readonly #options: Required<
     Pick<ResolverOptions, "cacheTtlMs" | "negativeTtlMs" | "maxManifestBytes" | "defaultTimeoutMs">
   >;
@@ -62,14 +61,11 @@ export class Resolver {
   readonly #random: () => number;
 
   constructor(options: ResolverOptions = {}) {
-    this.#registries = options.registries;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#directory = new EndpointDirectory(options.registries, options.dispatcherFactory);
     this.#auth = new Authenticator({
-      checkRealm: (r, e, realm) => {
-        this.#checkRealm(r, e, realm);
-      },
+      checkRealm: realmGuard(options.registries),
       now: this.#now,
     });
     this.#cache = new CoalescingCache({
@@ -146,34 +142,6 @@ export class Resolver {
       }
     }
     throw lastError;
-  }
-
-  /** A token realm gets credentials: only https, and only hosts tied to the registry. */
-  #checkRealm(registry: string, endpoint: URL, realm: URL): void {
-    const config = findRegistryConfig(registry, this.#registries);
-    const insecure = config?.insecure === true;
-    const refuse = (why: string) => {
-      throw new RegistryError(
-        "ERR_REGISTRY_NOT_ALLOWED",
-        registry,
-        `refusing token realm ${realm.origin}: ${why}`,
-      );
-    };
-    if (realm.protocol !== "https:" && !(insecure && realm.protocol === "http:"))
-      refuse("it is not https");
-    const host = realm.hostname;
-    const dockerHub = endpoint.hostname === "registry-1.docker.io" && host === "auth.docker.io";
-    const listed =
-      this.#registries?.some((r) => !r.host.includes("*") && r.host.split(":")[0] === host) ===
-      true;
-    if (host !== endpoint.hostname && !dockerHub && !listed) {
-      refuse(`${host} is neither ${endpoint.hostname} nor a registry the policy lists`);
-    }
-    checkLiteralAddress(
-      registry,
-      host,
-      config?.allowPrivateAddresses === true || host === endpoint.hostname,
-    );
   }
 }
 

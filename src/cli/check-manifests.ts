@@ -115,10 +115,3 @@ function stringField(value: unknown, key: string): string | undefined {
   const found = field(value, key);
   return typeof found === "string" ? found : undefined;
 }
-
-/** All of this process's stdin, for `-f -`. */
-export async function readProcessStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}

@@ -8,7 +8,6 @@ import { applyFixes, type ImageFix } from "./check-fix.ts";
 import {
   objectsOf,
   readManifestFiles,
-  readProcessStdin,
   type ManifestFile,
   type ManifestObject,
 } from "./check-manifests.ts";
@@ -95,7 +94,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   const report = fixStdin ? io.stderr : io.stdout;
   try {
     const { policy } = viewOf(await store.read());
-    const files = await readManifestFiles(paths, readProcessStdin);
+    const files = await readManifestFiles(paths, io.readStdin);
     const unreadable = files.flatMap((file) => file.errors);
     for (const error of unreadable) io.stderr(`digestpin check: ${error}\n`);
     const findings = await decideAll(files.flatMap(objectsOf), policy, session);

@@ -4,6 +4,8 @@ export interface CliIO {
   readonly stderr: (text: string) => void;
   /** The environment (HOME, DOCKER_CONFIG, KUBECONFIG…), read only by commands at start. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** All of standard input (for `-f -`). */
+  readonly readStdin: () => Promise<string>;
 }
 
 /** One `digestpin <name>` subcommand. `run` returns the process exit status. */

@@ -4,7 +4,7 @@ import { editPolicy } from "../policy/policy-store.ts";
 import type { PinRecord } from "../policy/schema.ts";
 import { rfc3339 } from "../policy/time.ts";
 import { canonicalOf, pinKeyOf, tryParseReference } from "../reference/index.ts";
-import { objectsOf, readManifestFiles, readProcessStdin } from "./check-manifests.ts";
+import { objectsOf, readManifestFiles } from "./check-manifests.ts";
 import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
 import { pinEdit, type PinStep } from "./pin-plan.ts";
 import {
@@ -123,7 +123,7 @@ async function gatherInputs(
   paths: readonly string[],
   io: CliIO,
 ): Promise<string[] | undefined> {
-  const files = await readManifestFiles(paths, readProcessStdin);
+  const files = await readManifestFiles(paths, io.readStdin);
   const errors = files.flatMap((file) => file.errors);
   for (const error of errors) io.stderr(`digestpin pin: ${error}\n`);
   if (errors.length > 0) return undefined;

@@ -12,6 +12,7 @@ export interface CliRun {
 export async function runCli(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
+  stdin = "",
 ): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
@@ -19,6 +20,7 @@ export async function runCli(
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     env,
+    readStdin: () => Promise.resolve(stdin),
   });
   const lines = stdout === "" ? [] : stdout.trimEnd().split("\n");
   return { status, stdout, stderr, lines };

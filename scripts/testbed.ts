@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { startControlPlane, type ControlPlane } from "../test/harness/kube.ts";
 import { teardownList } from "../test/harness/kube-shared.ts";
 import { launchDetached } from "../test/harness/launch-detached.ts";
+import { startRegistry } from "../test/harness/registry.ts";
 import type { Teardown } from "../test/harness/lifecycle.ts";
 import { toolPath } from "../test/harness/tools.ts";
 import { isRunning, readProcesses, recordProcesses, stopProcesses } from "./testbed-processes.ts";
@@ -37,15 +38,15 @@ async function up(): Promise<void> {
       launch: launchDetached,
       controllerManager: true,
     });
-    const registryEnv = await startRegistrySide(undo, testbedDir);
-    await recordProcesses(
-      pidsFile,
-      controlPlane.services.map((service) => ({
+    const registry = await startRegistrySide(undo, testbedDir);
+    await recordProcesses(pidsFile, [
+      ...controlPlane.services.map((service) => ({
         pid: service.process.pid!,
         name: service.name,
       })),
-    );
-    const env = { ...(await controlPlaneEnv(controlPlane)), ...registryEnv };
+      { pid: registry.pid, name: "registry" },
+    ]);
+    const env = { ...(await controlPlaneEnv(controlPlane)), ...registry.env };
     await writeFile(
       envFile,
       Object.entries(env)
@@ -60,12 +61,26 @@ async function up(): Promise<void> {
 }
 
 /**
- * The registry side of the testbed (registry, token server, toxiproxy), started by
- * test/harness/testbed.ts once it exists. Returns what it adds to .testbed/env; its
- * programs must be started with `launchDetached` and added to the pids file.
+ * An anonymous registry (TLS, the testbed's own CA) for images pushed with crane. Returns what
+ * it adds to .testbed/env; its pid joins the pids file.
  */
-async function startRegistrySide(_undo: Teardown, _dir: string): Promise<Env> {
-  return Promise.resolve({});
+async function startRegistrySide(undo: Teardown, dir: string): Promise<{ env: Env; pid: number }> {
+  const registryDir = join(dir, "registry");
+  await mkdir(registryDir, { recursive: true });
+  const registry = await startRegistry(undo, {
+    auth: "none",
+    dir: registryDir,
+    launch: launchDetached,
+  });
+  return {
+    pid: registry.pid ?? 0,
+    env: {
+      DIGESTPIN_TESTBED_REGISTRY: registry.host,
+      DIGESTPIN_TESTBED_REGISTRY_CA_FILE: registry.caFile,
+      SSL_CERT_FILE: registry.caFile,
+      CRANE: await toolPath("crane"),
+    },
+  };
 }
 
 async function controlPlaneEnv(controlPlane: ControlPlane): Promise<Env> {
@@ -87,11 +102,15 @@ function printUsage(controlPlane: ControlPlane, env: Env, elapsedMs: number): vo
     .map((service) => `${service.name} (pid ${service.process.pid})`)
     .join(", ")}.
 Kubernetes API server: ${controlPlane.url} (admin token in the kubeconfig)
+Registry: https://${env.DIGESTPIN_TESTBED_REGISTRY} (anonymous; CA ${env.DIGESTPIN_TESTBED_REGISTRY_CA_FILE})
 
 Use it from a shell:
     export KUBECONFIG=${controlPlane.kubeconfigPath}
     export PATH=${kubectlDir}:${helmDir}:$PATH   # the testbed's kubectl and helm
     kubectl get ns
+    SSL_CERT_FILE=${env.DIGESTPIN_TESTBED_REGISTRY_CA_FILE} ${env.CRANE} \\
+      append -f layer.tar -t ${env.DIGESTPIN_TESTBED_REGISTRY}/demo/app:1.0   # push an image
+    bin/digestpin resolve --ca-file ${env.DIGESTPIN_TESTBED_REGISTRY_CA_FILE} ${env.DIGESTPIN_TESTBED_REGISTRY}/demo/app:1.0
 or load every setting:   set -a; . ${envFile}; set +a
 
 Logs:

@@ -16,6 +16,7 @@ import {
   type ManifestRequest,
   type ManifestRequestFilter,
 } from "./registry-log.ts";
+import type { Launch } from "./kube-launch.ts";
 import { startService, waitUntilReady } from "./service.ts";
 import { createTestCa, type TestCa } from "./test-ca.ts";
 import {
@@ -45,6 +46,10 @@ export interface RegistryOptions {
   readonly ca?: TestCa;
   /** Port to listen on; default one the registry picks (read back from its log). */
   readonly port?: number;
+  /** Where its files go; default a temp dir removed on teardown. */
+  readonly dir?: string;
+  /** How the program is started; default attached to this process (make testbed-up detaches). */
+  readonly launch?: Launch;
 }
 
 export interface Registry {
@@ -59,6 +64,7 @@ export interface Registry {
   readonly tokenServer: TokenServer | undefined;
   readonly logFile: string;
   readonly storageDir: string;
+  readonly pid: number | undefined;
   /** `host/` + `nameAndReference`, e.g. `ref("team/app:1.0")`. */
   ref(nameAndReference: string): string;
   accessLog(): Promise<AccessLogEntry[]>;
@@ -71,7 +77,7 @@ const LISTENING = /listening on (127\.0\.0\.1:\d+), tls/;
 
 /** A distribution registry on 127.0.0.1 over TLS, storing into a temp dir; stopped on teardown. */
 export async function startRegistry(t: Teardown, options: RegistryOptions): Promise<Registry> {
-  const dir = await tempDir(t, `registry-${options.auth}`);
+  const dir = options.dir ?? (await tempDir(t, `registry-${options.auth}`));
   const ca = options.ca ?? (await createTestCa(dir));
   const users = options.users ?? defaultUsers(options.auth);
   const tls = await ca.issue("registry", ["127.0.0.1", "localhost"], dir);
@@ -101,7 +107,7 @@ export async function startRegistry(t: Teardown, options: RegistryOptions): Prom
   await writeFile(configFile, registryConfig({ addr, storageDir, tls, auth }));
 
   const logFile = join(dir, "registry.log");
-  const service = startService({
+  const service = (options.launch ?? startService)({
     name: `registry (${options.auth} auth)`,
     command: await toolPath("registry"),
     args: ["serve", configFile],
@@ -127,6 +133,7 @@ export async function startRegistry(t: Teardown, options: RegistryOptions): Prom
     tokenServer,
     logFile,
     storageDir,
+    pid: service.process.pid,
     ref: (nameAndReference) => `${host}/${nameAndReference}`,
     accessLog: () => readAccessLog(logFile),
     manifestRequests: async (filter) => manifestRequests(await readAccessLog(logFile), filter),

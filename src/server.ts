@@ -78,6 +78,8 @@ function webhookApp(deps: EndpointDeps, draining: () => boolean): express.Expres
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
   const review = (endpoint: Endpoint) => async (req: Request, res: Response) => {
     const answer = await answerReview(endpoint, req.body, deps);
+    // An answer finished while draining closes its connection: the client reconnects elsewhere.
+    if (draining()) res.setHeader("connection", "close");
     res.status(answer.status).json(answer.body);
   };
   app.post("/mutate", review("mutate"));
@@ -139,9 +141,24 @@ function listen(server: HttpServer | HttpsServer, host: string, port: number): P
   });
 }
 
+/** In-flight requests get this long to finish once the listener is closed. */
+const CLOSE_GRACE_MS = 15_000;
+
+/**
+ * Stops accepting, lets in-flight requests finish, and closes each kept-alive connection as soon
+ * as it goes idle; what is still open after the grace period is cut.
+ */
 function close(server: HttpServer | HttpsServer): Promise<void> {
   return new Promise((resolve) => {
+    const sweep = setInterval(() => {
+      server.closeIdleConnections();
+    }, 50);
+    const cut = setTimeout(() => {
+      server.closeAllConnections();
+    }, CLOSE_GRACE_MS);
     server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
       resolve();
     });
     server.closeIdleConnections();

@@ -101,24 +101,31 @@ test("probes and metrics live on the plain port", async (t) => {
 test("shutdown: readiness fails first, in-flight reviews finish, then the port closes", async (t) => {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const inHandler = new Promise<void>((resolve) => (arrived = resolve));
   const { deps } = harness(pinnedPolicy(), registry);
   const slow = {
     ...deps,
-    resolve: async (...args: Parameters<typeof deps.resolve>) => (
-      await gate,
-      deps.resolve(...args)
-    ),
+    resolve: async (...args: Parameters<typeof deps.resolve>) => {
+      arrived();
+      await gate;
+      return deps.resolve(...args);
+    },
   };
   const { server, post } = await startTestServer(t, slow, { drainDelayMs: 300 });
   const inFlight = post("/mutate", review());
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await inHandler;
   const closing = server.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
   t.is((await request(`${server.metricsUrl}/readyz`)).statusCode, 503);
   release();
   const answered = await inFlight;
   t.is(answered.status, 200);
   t.true(answered.json.response.allowed);
+  t.is(
+    answered.headers.connection,
+    "close",
+    "a review answered while draining closes its connection",
+  );
   await closing;
   await t.throwsAsync(request(`${server.url}/mutate`, { method: "POST" }));
 });

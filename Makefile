@@ -12,7 +12,7 @@ AVA := ava
 TESTBED := node --import tsx scripts/testbed.ts
 
 .PHONY: setup toolchain build lint test unit testbed integration e2e coverage run clean \
-	testbed-tools testbed-up testbed-down chart deploy-manifests run
+	testbed-tools testbed-up testbed-down chart deploy-manifests run walkthrough
 
 toolchain:
 	@scripts/ensure-node.sh
@@ -67,7 +67,15 @@ chart: setup testbed-tools
 deploy-manifests: setup testbed-tools
 	node --import tsx scripts/render-deploy.ts
 
-test: lint build unit testbed integration chart
+# digestpin serve against a real control plane: the attack, dry-runs, policy edits, outages.
+e2e: setup testbed-tools
+	$(AVA) --timeout=300s 'test/e2e/**/*.test.ts'
+
+# Refreshes docs/walkthrough.md from real e2e runs.
+walkthrough: setup testbed-tools
+	node --import tsx test/e2e/walkthrough.ts
+
+test: lint build unit testbed integration chart e2e
 
 coverage: setup
 	c8 --reporter=text --reporter=html $(AVA) --timeout=60s 'test/unit/**/*.test.ts'

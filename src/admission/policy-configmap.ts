@@ -1,6 +1,6 @@
 import { checkPolicyDocument, formatIssue } from "../policy/index.ts";
 import { configMapSource, PINS_KEY, PINS_LABEL, POLICY_KEY } from "../policy/locations.ts";
-import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
+import type { AdmissionRequest, AdmissionResponse, StatusCause } from "./review.ts";
 
 /** Which ConfigMaps hold digestpin's policy: in its namespace, the named one and labelled ones. */
 export interface PolicyConfigMaps {
@@ -32,19 +32,43 @@ export function reviewPolicyConfigMap(
   const key = isPolicy ? POLICY_KEY : PINS_KEY;
   const text = configMap?.data?.[key];
   const source = `${configMapSource(where.namespace, name)} ${key}`;
-  if (text === undefined)
-    return deny(
-      request.uid,
-      `${source}: the ConfigMap has no "${key}" key; digestpin reads its ${isPolicy ? "policy" : "pins"} from it`,
-    );
+  const field = `data[${key}]`;
+  if (text === undefined) {
+    const missing = `${source}: the ConfigMap has no "${key}" key; digestpin reads its ${isPolicy ? "policy" : "pins"} from it`;
+    return deny(request.uid, name, missing, [
+      { reason: "FieldValueRequired", message: missing, field },
+    ]);
+  }
   const result = checkPolicyDocument(text, source, { expect: isPolicy ? "Policy" : "Pins" });
   if (result.ok) return allowed;
+  const issues = result.issues.map(formatIssue);
   return deny(
     request.uid,
-    `invalid digestpin ${isPolicy ? "policy" : "pins"}:\n${result.issues.map(formatIssue).join("\n")}`,
+    name,
+    `invalid digestpin ${isPolicy ? "policy" : "pins"}:\n${issues.join("\n")}`,
+    issues.map((message) => ({ reason: "FieldValueInvalid", message, field })),
   );
 }
 
-function deny(uid: string, message: string): AdmissionResponse {
-  return { uid, allowed: false, status: { code: 422, reason: "Invalid", message } };
+/**
+ * A 422 Invalid with one cause per issue. kubectl prints the causes of an Invalid status (not
+ * its message), and `kubectl edit` lists them at the top of the file it reopens: without
+ * causes it said only that the ConfigMap "was not valid". Other clients get the message.
+ */
+function deny(
+  uid: string,
+  name: string,
+  message: string,
+  causes: readonly StatusCause[],
+): AdmissionResponse {
+  return {
+    uid,
+    allowed: false,
+    status: {
+      code: 422,
+      reason: "Invalid",
+      message,
+      details: { name, kind: "configmaps", causes },
+    },
+  };
 }

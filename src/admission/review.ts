@@ -17,10 +17,27 @@ export interface AdmissionRequest {
   readonly dryRun: boolean;
 }
 
+/** One cause of a refusal (metav1.StatusCause): `kubectl edit` lists them in the file it reopens. */
+export interface StatusCause {
+  readonly reason: string;
+  readonly message: string;
+  /** The field at fault, as Kubernetes names fields: `data[policy.yaml]`. */
+  readonly field?: string;
+}
+
 export interface AdmissionResponse {
   readonly uid: string;
   readonly allowed: boolean;
-  readonly status?: { readonly code: number; readonly reason: string; readonly message: string };
+  readonly status?: {
+    readonly code: number;
+    readonly reason: string;
+    readonly message: string;
+    readonly details?: {
+      readonly name?: string;
+      readonly kind?: string;
+      readonly causes?: readonly StatusCause[];
+    };
+  };
   readonly patch?: string;
   readonly patchType?: "JSONPatch";
   readonly warnings?: readonly string[];

@@ -10,13 +10,18 @@ import { Resolver, type ResolveOptions } from "../registry/resolver.ts";
 const RETIRE_AFTER_MS = 60_000;
 
 /**
- * The registry resolver for the policy in force: the same one (warm cache, open connections)
- * while the policy's registries and cacheTTL stay the same, a new one when they change.
+ * The registry resolver for the policy in force: the same one (open connections) while the
+ * policy's registries and cacheTTL stay the same, a new one when they change. Each new policy
+ * (an approval, a new pin) empties the cache of registry answers, so the next review asks the
+ * registry again: a cached answer from before an approval would otherwise contradict the new
+ * pin ("pinned NEW, the registry serves OLD") until it expired.
  */
 export class PolicyResolver {
   readonly #policy: () => Policy | undefined;
   readonly #metrics: Metrics | undefined;
   #resolver: Resolver | undefined;
+  /** The policy the resolver's cache was last checked against. */
+  #seenPolicy: Policy | undefined;
   /** The settings object the resolver was last checked against, and their serialized form. */
   #seen: Policy["settings"] | undefined;
   #key = "";
@@ -49,7 +54,11 @@ export class PolicyResolver {
   }
 
   #current(): Resolver {
-    const settings = this.#policy()?.settings;
+    const policy = this.#policy();
+    if (this.#resolver !== undefined && policy === this.#seenPolicy) return this.#resolver;
+    this.#seenPolicy = policy;
+    this.#resolver?.clearCache();
+    const settings = policy?.settings;
     // A new policy generation (a pin added) usually keeps its settings: compare cheaply first.
     if (this.#resolver !== undefined && settings === this.#seen) return this.#resolver;
     this.#seen = settings;

@@ -1,0 +1,50 @@
+import { stringify } from "yaml";
+import type { RegistryConfig } from "../../src/registry/registry-config.ts";
+
+/** A pin as the policy's long form writes it. */
+export interface PinFields {
+  readonly digest: string;
+  readonly pinnedAt?: string;
+  readonly pinnedBy?: string;
+  readonly reason?: string;
+}
+
+/** The settings and pins of a policy document (docs/policy.md), for the e2e tests. */
+export interface PolicyInput {
+  readonly mode?: "enforce" | "warn" | "audit";
+  readonly unpinned?: "deny" | "trust-on-first-use" | "resolve" | "allow";
+  readonly drift?: "deny" | "warn";
+  readonly registryUnavailable?: "use-pin" | "deny";
+  readonly rewrite?: "tag-and-digest" | "digest";
+  /**
+   * Default `0s`: the tests move tags and expect the next review to see it, where a cluster
+   * would see it within the default 30 s.
+   */
+  readonly cacheTTL?: string;
+  readonly registries: readonly RegistryConfig[];
+  readonly exempt?: {
+    readonly namespaces?: readonly string[];
+    readonly images?: readonly string[];
+  };
+  readonly pins?: Readonly<Record<string, string | PinFields>>;
+}
+
+/** The policy ConfigMap's `policy.yaml`: settings in the documented order, then the pins. */
+export function policyYaml(input: PolicyInput): string {
+  const document = {
+    apiVersion: "digestpin.dev/v1alpha1",
+    kind: "Policy",
+    mode: input.mode ?? "enforce",
+    unpinned: input.unpinned ?? "deny",
+    ...(input.drift !== undefined && { drift: input.drift }),
+    ...(input.registryUnavailable !== undefined && {
+      registryUnavailable: input.registryUnavailable,
+    }),
+    ...(input.rewrite !== undefined && { rewrite: input.rewrite }),
+    cacheTTL: input.cacheTTL ?? "0s",
+    registries: input.registries.map(({ host, ...rest }) => ({ host, ...rest })),
+    ...(input.exempt !== undefined && { exempt: input.exempt }),
+    pins: { ...input.pins },
+  };
+  return stringify(document, { lineWidth: 0 });
+}

@@ -4,7 +4,16 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["dist/", "coverage/", "node_modules/", ".tools/", ".testbed/", ".run/", "charts/", "deploy/"],
+    ignores: [
+      "dist/",
+      "coverage/",
+      "node_modules/",
+      ".tools/",
+      ".testbed/",
+      ".run/",
+      "charts/",
+      "deploy/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,

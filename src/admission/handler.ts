@@ -1,3 +1,4 @@
+import type { ImageFactsSource } from "../policy/decide-facts.ts";
 import type { Decision, PinRecord, Policy } from "../policy/index.ts";
 import { pinKeyOf } from "../reference/index.ts";
 import type { Keychain } from "../registry/credentials.ts";
@@ -26,6 +27,8 @@ export interface AdmissionDeps {
   readonly now: () => number;
   /** Where the policy ConfigMaps are, to refuse invalid edits of them on /validate. */
   readonly policyConfigMaps?: PolicyConfigMaps;
+  /** Manifests and declared bases by digest (baseImages, drift notes); none: never read. */
+  readonly facts?: ImageFactsSource;
 }
 
 export interface ReviewOutcome {
@@ -96,9 +99,11 @@ async function judge(
       dryRun: request.dryRun,
       deadline: deps.now() + deps.budgetMs,
       keychain: () => (keychain ??= deps.keychainFor(request)),
+      now: deps.now,
     },
     policy,
     deps.resolve,
+    deps.facts,
   );
   const recorded = await recordFirstUses(decisions, request.dryRun, deps);
   return slots.map((slot, i) => {

@@ -1,3 +1,4 @@
+import { applyImageFacts, type ImageFactsSource } from "../policy/decide-facts.ts";
 import type { Decision, Policy, RegistryObservation } from "../policy/index.ts";
 import { decideWith } from "../policy/index.ts";
 import type { ImageReference } from "../reference/index.ts";
@@ -19,6 +20,7 @@ export interface JudgeContext {
   readonly deadline: number;
   /** Credentials for the review, fetched only if some image needs the registry. */
   readonly keychain: () => Promise<Keychain>;
+  readonly now?: () => number;
 }
 
 /**
@@ -31,19 +33,37 @@ export async function judgeImages(
   context: JudgeContext,
   policy: Policy,
   resolve: ResolveFn,
+  facts?: ImageFactsSource,
 ): Promise<Decision[]> {
   const once = new Map<string, Promise<Decision>>();
   const decideOnce = (image: string): Promise<Decision> => {
     let decision = once.get(image);
     if (decision === undefined) {
-      decision = decideWith(image, context, policy, (request) =>
-        observe(request.reference, context, resolve),
-      );
+      decision = decideImage(image, context, policy, resolve, facts);
       once.set(image, decision);
     }
     return decision;
   };
   return Promise.all(images.map(decideOnce));
+}
+
+/** decide(), then what facts about the image change (only asked for when needed; see decide-facts.ts). */
+async function decideImage(
+  image: string,
+  context: JudgeContext,
+  policy: Policy,
+  resolve: ResolveFn,
+  facts: ImageFactsSource | undefined,
+): Promise<Decision> {
+  let observed: RegistryObservation | undefined;
+  const decision = await decideWith(image, context, policy, async (request) => {
+    observed = await observe(request.reference, context, resolve);
+    return observed;
+  });
+  if (facts === undefined) return decision;
+  const { deadline, keychain } = context;
+  const now = context.now ?? Date.now;
+  return applyImageFacts(decision, policy, facts, { deadline, keychain, now, observed });
 }
 
 async function observe(

@@ -1,10 +1,14 @@
 import { parseArgs } from "node:util";
 import { approvePin, type Approval } from "../policy/pin-approve.ts";
-import { editPolicy, type EditResult, type PolicyView } from "../policy/policy-store.ts";
-import type { PinRecord } from "../policy/schema.ts";
+import { editPolicy, viewOf, type EditResult, type PolicyView } from "../policy/policy-store.ts";
+import { REVIEW_PATHS } from "../policy/pin-review.ts";
+import type { PinRecord, PinReview } from "../policy/schema.ts";
 import { rfc3339 } from "../policy/time.ts";
 import { isDigest, pinKeyOf, tryParseReference } from "../reference/index.ts";
 import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { reviewChange } from "./approve-review.ts";
+import { parseSize } from "./download-cap.ts";
+import { downloadProgress } from "./download-progress.ts";
 import { lookupOptions, lookupUsage, openRegistrySession } from "./pin-registry.ts";
 import {
   editorOf,
@@ -27,6 +31,12 @@ Options:
   --digest DIGEST             The digest to accept (default: what the registry serves now)
   --by NAME                   Who (default $USER@hostname)
   --dry-run                   Show what would change; change nothing
+  --with-diff                 Compare the files first (as 'digestpin diff --files') and keep a
+                              summary with the old digest's history entry (review: the layers
+                              and base, counts of files added, removed and changed, the first
+                              ${REVIEW_PATHS} paths), so the policy records what was reviewed
+  --platform OS/ARCH[/VAR]    With --with-diff: compare only this platform
+  --max-download SIZE         With --with-diff: download at most SIZE (default 1Gi)
 ${policyTargetUsage}${lookupUsage}  -h, --help                  Show this help.
 
 Exit status: 0 when the pin is (or already was) DIGEST, 1 on a failure, 2 on a usage error.
@@ -55,6 +65,9 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
         digest: { type: "string" },
         by: { type: "string" },
         "dry-run": { type: "boolean" },
+        "with-diff": { type: "boolean" },
+        platform: { type: "string" },
+        "max-download": { type: "string" },
         help: { type: "boolean", short: "h" },
         ...policyTargetOptions,
         ...lookupOptions,
@@ -84,6 +97,12 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     return fail(`${input}: name a tag (name:tag)`);
   if (values.digest !== undefined && !isDigest(values.digest))
     return fail(`--digest ${values.digest} is not a digest`);
+  const withDiff = values["with-diff"] === true;
+  for (const flag of ["platform", "max-download"] as const) {
+    if (values[flag] !== undefined && !withDiff) return fail(`--${flag} needs --with-diff`);
+  }
+  const maxDownload = parseSize(values["max-download"] ?? "1Gi");
+  if (typeof maxDownload === "string") return fail(`--max-download: ${maxDownload}`);
   const store = openPolicyStore(values, io.env);
   if (typeof store === "string") return fail(store);
   const session = await openRegistrySession(values, io.env);
@@ -94,15 +113,36 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     const platforms = Object.fromEntries(
       (answer.platforms ?? []).map((p) => [p.platform, p.digest]),
     );
-    const approval: Approval = {
+    let approval: Approval = {
       digest: answer.digest,
       pinnedAt: rfc3339(new Date()),
       pinnedBy: editorOf(values.by, io.env),
       reason: values.reason,
       ...(Object.keys(platforms).length > 0 && { platforms }),
     };
+    let reviewedFrom: string | undefined;
+    if (withDiff) {
+      const { policy } = viewOf(await store.read());
+      const old = policy.pins.get(key);
+      if (old !== undefined && old.digest !== approval.digest) {
+        reviewedFrom = old.digest;
+        const review = await reviewChange(
+          session,
+          reference.reference,
+          policy.pins,
+          old.digest,
+          approval.digest,
+          {
+            platform: values.platform,
+            maxDownload,
+            progress: downloadProgress(io.stderr, io.stderrIsTTY === true),
+          },
+        );
+        approval = { ...approval, review };
+      }
+    }
     const dryRun = values["dry-run"] === true;
-    const outcome = await editPolicy(store, approveEdit(key, approval), { dryRun });
+    const outcome = await editPolicy(store, approveEdit(key, approval, reviewedFrom), { dryRun });
     if (outcome.action === "unchanged") {
       io.stdout(`unchanged  ${key} is pinned to ${approval.digest} already\n`);
       return 0;
@@ -111,6 +151,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
       `${dryRun ? "would approve" : "approved"}  ${key}: ${outcome.old.digest} → ${approval.digest}` +
         ` (${outcome.documents.join(", ")}); the old digest is first in its history\n`,
     );
+    if (approval.review !== undefined) io.stdout(`${reviewLine(approval.review)}\n`);
     return 0;
   } catch (error) {
     return reportPolicyError("approve", error, io);
@@ -119,11 +160,20 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   }
 }
 
-function approveEdit(key: string, approval: Approval) {
+function approveEdit(key: string, approval: Approval, reviewedFrom?: string) {
   return (view: PolicyView): EditResult<Outcome> => {
     const old = view.policy.pins.get(key);
     if (old === undefined) {
       throw new Error(`${key} is not pinned; pin it with 'digestpin pin ${key}'`);
+    }
+    if (
+      reviewedFrom !== undefined &&
+      old.digest !== reviewedFrom &&
+      old.digest !== approval.digest
+    ) {
+      throw new Error(
+        `the pin of ${key} changed to ${old.digest} while the diff from ${reviewedFrom} was made; run approve again`,
+      );
     }
     if (old.digest === approval.digest) {
       return { changes: new Map(), result: { action: "unchanged", old } };
@@ -133,4 +183,13 @@ function approveEdit(key: string, approval: Approval) {
     const documents = holders.map((d) => d.name);
     return { changes, result: { action: "approved", old, documents } };
   };
+}
+
+/** `reviewed   1 added, 0 removed, 0 changed: + /harmful`. */
+function reviewLine(review: PinReview): string {
+  const counts = `${review.added ?? 0} added, ${review.removed ?? 0} removed, ${review.changed ?? 0} changed`;
+  const paths = review.paths === undefined ? "" : `: ${review.paths.join(", ")}`;
+  const summary =
+    review.summary === undefined || review.summary === "" ? "" : ` (${review.summary})`;
+  return `reviewed  ${counts}${paths}${summary}`;
 }

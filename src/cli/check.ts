@@ -1,9 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { decideWith } from "../policy/decide.ts";
-import type { Decision } from "../policy/decision.ts";
+import { applyImageFacts } from "../policy/decide-facts.ts";
+import type { Decision, RegistryObservation } from "../policy/decision.ts";
 import type { Policy } from "../policy/policy.ts";
 import { viewOf } from "../policy/policy-store.ts";
+import { basesReport } from "./check-bases.ts";
 import { applyFixes, type ImageFix } from "./check-fix.ts";
 import {
   objectsOf,
@@ -36,6 +38,8 @@ Options:
   -f, --filename PATH         Manifests to check; repeatable
   --fix                       Rewrite the images to their digest form in place (only the
                               image strings change); with -f -, print the fixed manifests
+  --bases                     Also show the base images each admitted image declares
+                              (org.opencontainers.image.base.*), each checked against the pins
 ${policyTargetUsage}${lookupUsage}  -h, --help                  Show this help.
 
 Exit status: 0 when nothing is denied, 1 when an image is denied or a manifest cannot be read
@@ -66,6 +70,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
       options: {
         filename: { type: "string", short: "f", multiple: true },
         fix: { type: "boolean" },
+        bases: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         ...policyTargetOptions,
         ...lookupOptions,
@@ -104,6 +109,15 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
       if (text !== undefined)
         report(`\n${f.object.file.path} ${f.object.name} ${f.place}: ${text}\n`);
     }
+    if (values.bases === true) {
+      report(
+        await basesReport(
+          findings.map((f) => f.decision),
+          policy,
+          session,
+        ),
+      );
+    }
     const denied = findings.filter((f) => f.decision.action === "deny").length;
     const mutated = findings.filter((f) => f.decision.action === "mutate").length;
     io.stderr(
@@ -127,7 +141,19 @@ async function decideAll(
   const slots = objects.flatMap((object) => object.images.map((slot) => ({ object, ...slot })));
   return mapLimited(slots, 8, async (slot) => {
     const context = { namespace: slot.object.namespace ?? "default", dryRun: true };
-    const decision = await decideWith(slot.image, context, policy, (r) => session.lookup(r));
+    let observed: RegistryObservation | undefined;
+    const decided = await decideWith(slot.image, context, policy, async (r) => {
+      observed = await session.lookup(r);
+      return observed;
+    });
+    // baseImages: require-pinned and drift notes, as the webhook (without its tight budget).
+    const decision = await applyImageFacts(decided, policy, session.facts, {
+      deadline: session.deadline(),
+      keychain: () => Promise.resolve(session.keychain),
+      now: Date.now,
+      observed,
+      noteBudgetMs: 10_000,
+    });
     return { ...slot, decision };
   });
 }

@@ -6,6 +6,8 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** All of standard input (for `-f -`). */
   readonly readStdin: () => Promise<string>;
+  /** Whether stderr is a terminal (progress is then redrawn in place); default false. */
+  readonly stderrIsTTY?: boolean;
 }
 
 /** One `digestpin <name>` subcommand. `run` returns the process exit status. */

@@ -4,8 +4,9 @@ import type { ImageReference } from "../reference/index.ts";
 import type { Keychain } from "../registry/credentials.ts";
 import { RegistryError } from "../registry/errors.ts";
 import type { ManifestAnswer } from "../registry/fetch-manifest.ts";
-import { readImageDetails, type ImageDetails } from "../registry/image-details.ts";
-import { RegistryReader } from "../registry/registry-reader.ts";
+import { ImageFacts } from "../registry/image-facts.ts";
+import { readImageDetails, type ImageDetails, type LayerInfo } from "../registry/image-details.ts";
+import { RegistryReader, type RepositoryName } from "../registry/registry-reader.ts";
 import { Resolver } from "../registry/resolver.ts";
 import type { CliIO } from "./command.ts";
 import {
@@ -35,6 +36,13 @@ export interface RegistrySession {
   details(reference: ImageReference, digest: string): Promise<ImageDetails>;
   /** decide()'s lookup: failures become observations, it never throws. */
   lookup(request: LookupRequest): Promise<RegistryObservation>;
+  /** Streams a layer of the reference's repository, verified against its digest as it ends. */
+  openLayer(reference: RepositoryName, layer: LayerInfo): Promise<AsyncIterable<Buffer>>;
+  /** Manifests and declared base images by digest, kept for the session. */
+  readonly facts: ImageFacts;
+  readonly keychain: Keychain;
+  /** One budget (--timeout) from now, as an epoch-ms deadline. */
+  deadline(): number;
   close(): Promise<void>;
 }
 
@@ -49,6 +57,7 @@ export async function openRegistrySession(
   const keychain: Keychain = await keychainFromFlags(flags, env);
   const resolver = new Resolver({ registries, cacheTtlMs: 60_000 });
   const reader = new RegistryReader({ registries });
+  const facts = new ImageFacts({ registries });
   const deadline = () => Date.now() + timeout.ms;
   const resolve = (reference: ImageReference, platforms = false) =>
     resolver.resolve(reference, { keychain, deadline: deadline(), platforms });
@@ -68,8 +77,17 @@ export async function openRegistrySession(
         return { error: { code, message, unavailable } };
       }
     },
+    openLayer: (reference, layer) =>
+      reader.openBlob(reference, layer.digest, {
+        keychain,
+        deadline: deadline(),
+        size: layer.size,
+      }),
+    facts,
+    keychain,
+    deadline,
     close: async () => {
-      await Promise.all([resolver.close(), reader.close()]);
+      await Promise.all([resolver.close(), reader.close(), facts.close()]);
     },
   };
 }

@@ -20,6 +20,8 @@ export const DECISION_REASONS = [
   "digest-known",
   "digest-unknown",
   "not-digest-form",
+  "base-unpinned",
+  "base-drifted",
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];

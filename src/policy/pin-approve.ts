@@ -2,7 +2,7 @@ import { isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq, type Node } fro
 import { checkEdit, pinsOf } from "./pin-check.ts";
 import { historyNode, platformsNode, recordNode, renderEntry, scalarNode } from "./pin-render.ts";
 import { readPinsText, spliceLines } from "./pin-text.ts";
-import type { PinHistoryEntry } from "./schema.ts";
+import type { PinHistoryEntry, PinReview } from "./schema.ts";
 
 /** A new digest for a pinned tag, accepted by a person. */
 export interface Approval {
@@ -11,6 +11,8 @@ export interface Approval {
   readonly pinnedBy: string;
   readonly reason: string;
   readonly platforms?: Readonly<Record<string, string>>;
+  /** What was reviewed: kept with the replaced digest's history entry. */
+  readonly review?: PinReview;
 }
 
 /**
@@ -30,6 +32,7 @@ export function approvePin(text: string, key: string, approval: Approval): strin
     replacedAt: approval.pinnedAt,
     replacedBy: approval.pinnedBy,
     replaceReason: approval.reason,
+    ...(approval.review !== undefined && { review: approval.review }),
   };
   const value = entry.pair.value;
   let node: YAMLMap;

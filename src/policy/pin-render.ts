@@ -1,4 +1,5 @@
 import { Document, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
+import { reviewNode } from "./pin-review.ts";
 import { API_VERSION, type PinHistoryEntry, type PinRecord } from "./schema.ts";
 
 /** A pin's value as written under its key. */
@@ -60,6 +61,8 @@ export function historyNode(entry: PinHistoryEntry): YAMLMap {
     const text = entry[field];
     if (text !== undefined) map.add({ key: new Scalar(field), value: scalarNode(field, text) });
   }
+  if (entry.review !== undefined)
+    map.add({ key: new Scalar("review"), value: reviewNode(entry.review) });
   return map;
 }
 

@@ -2,6 +2,7 @@ import { isMap, isScalar, type Node } from "yaml";
 import { nameOf, pinKeyOf, tryParseReference } from "../reference/index.ts";
 import { digestProblem, platformProblem, timestampProblem } from "./formats.ts";
 import { quote } from "./issues.ts";
+import { readReview } from "./pin-review.ts";
 import type { PinHistoryEntry, PinRecord } from "./schema.ts";
 import { childPath, describe, type Entry, type YamlReader } from "./yaml-reader.ts";
 
@@ -105,11 +106,15 @@ function readRecord(reader: YamlReader, entry: Entry, path: string): RecordBody 
 function readHistory(reader: YamlReader, node: Node, path: string): PinHistoryEntry[] {
   const history: PinHistoryEntry[] = [];
   for (const item of reader.list(node, path) ?? []) {
-    const fields = reader.fields(item.node, item.path, HISTORY_KEYS);
+    const fields = reader.fields(item.node, item.path, [...HISTORY_KEYS, "review"]);
     if (fields === undefined) continue;
     const digest = requiredDigest(reader, item.node, fields, item.path);
     const metadata = readMetadata(reader, fields, item.path, HISTORY_KEYS.slice(1));
-    if (digest !== undefined) history.push({ digest, ...metadata });
+    const reviewNode = fields.get("review")?.value ?? null;
+    const review =
+      reviewNode === null ? undefined : readReview(reader, reviewNode, `${item.path}.review`);
+    if (digest !== undefined)
+      history.push({ digest, ...metadata, ...(review !== undefined && { review }) });
   }
   return history;
 }

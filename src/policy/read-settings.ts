@@ -5,6 +5,7 @@ import { globProblem } from "./glob.ts";
 import { quote } from "./issues.ts";
 import { readRegistries } from "./read-registries.ts";
 import {
+  BASE_IMAGES_RULES,
   DEFAULT_SETTINGS,
   DRIFT_ACTIONS,
   MAX_CACHE_TTL_MS,
@@ -27,6 +28,7 @@ export const SETTING_KEYS = [
   "cacheTTL",
   "registries",
   "exempt",
+  "baseImages",
 ] as const;
 
 /** The settings of a Policy document; an absent or null setting takes its default. */
@@ -39,6 +41,7 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
   const registries = node("registries");
   const exempt = node("exempt");
   const cacheTTL = node("cacheTTL");
+  const baseImages = node("baseImages");
   return {
     mode: choice("mode", MODES, DEFAULT_SETTINGS.mode),
     unpinned: choice("unpinned", UNPINNED_ACTIONS, DEFAULT_SETTINGS.unpinned),
@@ -52,6 +55,7 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
     cacheTTLMs: cacheTTL === null ? DEFAULT_SETTINGS.cacheTTLMs : readCacheTTL(reader, cacheTTL),
     registries: registries === null ? null : readRegistries(reader, registries, "registries"),
     exempt: exempt === null ? DEFAULT_SETTINGS.exempt : readExempt(reader, exempt),
+    ...(baseImages !== null && { baseImages: choice("baseImages", BASE_IMAGES_RULES, "off") }),
   };
 }
 

@@ -12,12 +12,14 @@ export const UNPINNED_ACTIONS = ["deny", "trust-on-first-use", "resolve", "allow
 export const DRIFT_ACTIONS = ["deny", "warn"] as const;
 export const REGISTRY_UNAVAILABLE_ACTIONS = ["use-pin", "deny"] as const;
 export const REWRITES = ["tag-and-digest", "digest"] as const;
+export const BASE_IMAGES_RULES = ["off", "require-pinned"] as const;
 
 export type Mode = (typeof MODES)[number];
 export type UnpinnedAction = (typeof UNPINNED_ACTIONS)[number];
 export type DriftAction = (typeof DRIFT_ACTIONS)[number];
 export type RegistryUnavailableAction = (typeof REGISTRY_UNAVAILABLE_ACTIONS)[number];
 export type Rewrite = (typeof REWRITES)[number];
+export type BaseImagesRule = (typeof BASE_IMAGES_RULES)[number];
 
 /** A Secret named in the policy; `namespace` null means the webhook's own namespace. */
 export interface SecretRef {
@@ -63,6 +65,11 @@ export interface Settings {
   /** null: any registry may be contacted (the resolver's address guards still apply). */
   readonly registries: readonly RegistryRule[] | null;
   readonly exempt: Exemptions;
+  /**
+   * `require-pinned`: an image that declares its base (org.opencontainers.image.base.*) is
+   * admitted only when that base digest is pinned. Absent: `off`.
+   */
+  readonly baseImages?: BaseImagesRule;
 }
 
 export const DEFAULT_CACHE_TTL_MS = 30_000;
@@ -96,6 +103,18 @@ export interface PinHistoryEntry {
   readonly replacedAt?: string;
   readonly replacedBy?: string;
   readonly replaceReason?: string;
+  /** What the approval that replaced this digest reviewed (`approve --with-diff`). */
+  readonly review?: PinReview;
+}
+
+/** A summary of a reviewed change: see pin-review.ts. */
+export interface PinReview {
+  readonly summary?: string;
+  readonly added?: number;
+  readonly removed?: number;
+  readonly changed?: number;
+  /** The first paths, as `digestpin diff --files` marks them (`+ /harmful`). */
+  readonly paths?: readonly string[];
 }
 
 /** The pin record of one tag. */

@@ -1,5 +1,6 @@
 import { Authenticator } from "./auth.ts";
 import { authorizedGet } from "./authorized-get.ts";
+import { openBlobStream } from "./blob-stream.ts";
 import { anonymous, type Keychain } from "./credentials.ts";
 import { EndpointDirectory, type DispatcherFactory, type Endpoint } from "./endpoints.ts";
 import { RegistryError } from "./errors.ts";
@@ -106,6 +107,24 @@ export class RegistryReader {
       const actual = digestOf(body, digest);
       if (actual !== digest) throw mismatch(name, what, digest, actual);
       return body;
+    });
+  }
+
+  /**
+   * Streams the blob `digest` (a layer) of at most `size` bytes, hashed as it passes: the
+   * iteration throws ERR_DIGEST_MISMATCH after the last chunk when the bytes are not the digest
+   * (see blob-stream.ts). `deadline` bounds getting an answer, `signal` cancels the body.
+   */
+  async openBlob(
+    name: RepositoryName,
+    digest: string,
+    options: ReadOptions & { readonly size: number; readonly signal?: AbortSignal },
+  ): Promise<AsyncIterable<Buffer>> {
+    return openBlobStream(this.#directory.endpoints(name.registry), this.#auth, name, digest, {
+      credential: (options.keychain ?? anonymous)(name.registry),
+      deadline: options.deadline ?? Date.now() + (this.#options.defaultTimeoutMs ?? 30_000),
+      size: options.size,
+      signal: options.signal,
     });
   }
 

@@ -11,6 +11,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import { FilePolicySource, type PolicySource } from "../policy/index.ts";
 import { startServer, type RunningServer } from "../server.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
+import { PolicyImageFacts } from "./policy-image-facts.ts";
 import { PolicyResolver } from "./policy-resolver.ts";
 import { reviewKeychain } from "./review-keychain.ts";
 
@@ -48,6 +49,7 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
   });
   await tls.start();
   const resolver = new PolicyResolver(() => policy.current(), metrics);
+  const facts = new PolicyImageFacts(() => policy.current());
   const recorder =
     kubeConfig === undefined
       ? undefined
@@ -73,6 +75,7 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
       return (await recorder.record(key, record)).digest;
     },
     mutateTemplates: config.mutateTemplates,
+    facts,
     budgetMs: config.budgetMs,
     now: Date.now,
     ...(config.policy.kind === "configmap" && {
@@ -103,7 +106,7 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
     async stop() {
       await server.close();
       unsubscribe();
-      await Promise.all([policy.stop(), tls.stop(), resolver.close()]);
+      await Promise.all([policy.stop(), tls.stop(), resolver.close(), facts.close()]);
     },
   };
 }

@@ -117,6 +117,9 @@ function runCrane(
         reject(new Error(`crane ${args.join(" ")} exited ${String(code)}: ${message}`));
       }
     });
+    // crane may exit before reading its (usually empty) stdin: EPIPE is not a failure, the
+    // exit status says whether it worked.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(stdin);
   });
 }

@@ -153,7 +153,7 @@ test("values: a digest or a mapping; every field checked", (t) => {
       'policy.yaml:19:16: pins["e:1"].platforms: expected a mapping, got a list',
       `policy.yaml:21:9: pins["e:1"].history[0]: expected a mapping, got "${D}"`,
       'policy.yaml:23:21: pins["e:1"].history[1].replacedAt: "2026-02-30T00:00:00Z" is not an RFC 3339 time (e.g. "2026-11-26T10:00:00Z")',
-      'policy.yaml:24:9: pins["e:1"].history[1].why: unknown key "why"; expected one of digest, pinnedAt, pinnedBy, reason, replacedAt, replacedBy, replaceReason',
+      'policy.yaml:24:9: pins["e:1"].history[1].why: unknown key "why"; expected one of digest, pinnedAt, pinnedBy, reason, replacedAt, replacedBy, replaceReason, review',
       "policy.yaml:25:3: pins: keys must be strings, got the number 7",
     ],
   );

@@ -1,7 +1,13 @@
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { handleReview, type AdmissionDeps } from "./handler.ts";
-import { admissionReview, parseAdmissionReview, type AdmissionResponse } from "./review.ts";
+import type { Judged } from "./respond.ts";
+import {
+  admissionReview,
+  parseAdmissionReview,
+  type AdmissionRequest,
+  type AdmissionResponse,
+} from "./review.ts";
 import type { Endpoint } from "./roles.ts";
 
 /** An HTTP answer, framework-free: the server writes it as JSON. */
@@ -13,6 +19,8 @@ export interface HttpAnswer {
 export interface EndpointDeps extends AdmissionDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Told about every judged review (e.g. to record drift Events); must not throw. */
+  readonly onJudged?: (request: AdmissionRequest, judged: readonly Judged[]) => void;
 }
 
 /**
@@ -36,6 +44,7 @@ export async function answerReview(
     reasons = outcome.judged.map(
       (j) => `${j.slot.place}=${j.decision.action}/${j.decision.reason}`,
     );
+    deps.onJudged?.(request, outcome.judged);
     for (const { decision } of outcome.judged) {
       deps.metrics.images.inc({ endpoint, action: decision.action, reason: decision.reason });
       if (decision.reason === "drift" && decision.action === "deny")

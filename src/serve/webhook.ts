@@ -11,6 +11,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import { FilePolicySource, type PolicySource } from "../policy/index.ts";
 import { startServer, type RunningServer } from "../server.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
+import { driftEvents } from "./drift-events.ts";
 import { PolicyImageFacts } from "./policy-image-facts.ts";
 import { PolicyResolver } from "./policy-resolver.ts";
 import { reviewKeychain } from "./review-keychain.ts";
@@ -37,7 +38,14 @@ export interface WebhookContext {
 export async function startWebhook(config: ServeConfig, context: WebhookContext): Promise<Webhook> {
   const { logger, metrics } = context;
   const kubeConfig = config.kube === undefined ? undefined : loadKubeConfig(config.kube);
-  const policy = policySource(config, context, kubeConfig);
+  const events =
+    kubeConfig === undefined
+      ? undefined
+      : new EventRecorder(kubeConfig, {
+          logger,
+          ...(context.instance !== undefined && { instance: context.instance }),
+        });
+  const policy = policySource(config, context, kubeConfig, events);
   await policy.start();
   if (policy.current() === undefined)
     logger.warn("no valid policy yet: every review is denied until one loads");
@@ -88,7 +96,18 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
     metricsHost: config.metricsHost,
     metricsPort: config.metricsPort,
     certificate: secureContextOptions(tls.current()),
-    deps: { ...deps, logger, metrics },
+    deps: {
+      ...deps,
+      logger,
+      metrics,
+      ...(events !== undefined &&
+        config.policy.kind === "configmap" && {
+          onJudged: driftEvents(events, {
+            namespace: config.policy.namespace,
+            name: config.policy.name,
+          }),
+        }),
+    },
     ready: () => policy.current() !== undefined,
     drainDelayMs: config.drainDelayMs,
   });
@@ -115,6 +134,7 @@ function policySource(
   config: ServeConfig,
   context: WebhookContext,
   kubeConfig: KubeConfig | undefined,
+  events: EventRecorder | undefined,
 ): PolicySource {
   const { logger, metrics } = context;
   if (config.policy.kind === "file") {
@@ -126,15 +146,11 @@ function policySource(
     });
   }
   if (kubeConfig === undefined) throw new Error("the policy ConfigMap needs an API server");
-  const events = new EventRecorder(kubeConfig, {
-    logger,
-    ...(context.instance !== undefined && { instance: context.instance }),
-  });
   return new ConfigMapPolicySource({
     kubeConfig,
     namespace: config.policy.namespace,
     policyConfigMap: config.policy.name,
-    events,
+    ...(events !== undefined && { events }),
     logger,
     metrics,
   });

@@ -136,6 +136,22 @@ test.serial(
     );
     transcript.console("attack-denied", denied, dryRun, notStored);
 
+    // The drift is also on record where pins are approved: a TagDrift Event on the policy.
+    const driftEvent = await waitFor("a TagDrift Event on the policy ConfigMap", async () => {
+      const listed = await sh.kubectl([
+        "get",
+        "events",
+        "-n",
+        SYSTEM_NAMESPACE,
+        "--field-selector",
+        "reason=TagDrift,involvedObject.name=digestpin-policy",
+        "-o",
+        "jsonpath={.items[*].message}",
+      ]);
+      return listed.output.includes(harmful.digest) ? listed.output : undefined;
+    });
+    t.true(driftEvent.includes(`Pod ${namespace}/web-2 containers[web]: `), driftEvent);
+
     // Approval 1: a person edits the policy ConfigMap (here: kubectl patch with the new digest).
     const policy = await env.policyText();
     t.true(policy.includes(harmless.digest));

@@ -60,7 +60,7 @@ testbed-down: setup
 	$(TESTBED) down
 
 # The Helm chart: lint, renderings, server-side dry-runs, an install and its RBAC; deploy/ in sync.
-chart: setup testbed-tools
+chart: build testbed-tools
 	$(AVA) --timeout=300s 'test/chart/**/*.test.ts'
 
 # Regenerates deploy/ (plain manifests) from the chart's default rendering.

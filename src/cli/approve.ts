@@ -1,11 +1,10 @@
-import { parseArgs } from "node:util";
 import { approvePin, type Approval } from "../policy/pin-approve.ts";
 import { editPolicy, viewOf, type EditResult, type PolicyView } from "../policy/policy-store.ts";
 import { REVIEW_PATHS } from "../policy/pin-review.ts";
 import type { PinRecord, PinReview } from "../policy/schema.ts";
 import { rfc3339 } from "../policy/time.ts";
 import { isDigest, pinKeyOf, tryParseReference } from "../reference/index.ts";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
 import { reviewChange } from "./approve-review.ts";
 import { parseSize } from "./download-cap.ts";
 import { downloadProgress } from "./download-progress.ts";
@@ -55,33 +54,24 @@ type Outcome =
   | { readonly action: "unchanged"; readonly old: PinRecord };
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        reason: { type: "string" },
-        digest: { type: "string" },
-        by: { type: "string" },
-        "dry-run": { type: "boolean" },
-        "with-diff": { type: "boolean" },
-        platform: { type: "string" },
-        "max-download": { type: "string" },
-        help: { type: "boolean", short: "h" },
-        ...policyTargetOptions,
-        ...lookupOptions,
-      },
-    });
-  } catch (error) {
-    io.stderr(`digestpin approve: ${(error as Error).message}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
+  const parsed = readCommandArgs(
+    approveCommand,
+    args,
+    {
+      reason: { type: "string" },
+      digest: { type: "string" },
+      by: { type: "string" },
+      "dry-run": { type: "boolean" },
+      "with-diff": { type: "boolean" },
+      platform: { type: "string" },
+      "max-download": { type: "string" },
+      ...policyTargetOptions,
+      ...lookupOptions,
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.stdout(usage);
-    return 0;
-  }
   const fail = (message: string): number => {
     io.stderr(`digestpin approve: ${message}\n\n${usage}`);
     return EXIT_USAGE;

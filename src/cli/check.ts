@@ -1,5 +1,4 @@
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { decideWith } from "../policy/decide.ts";
 import { applyImageFacts } from "../policy/decide-facts.ts";
 import type { Decision, RegistryObservation } from "../policy/decision.ts";
@@ -14,7 +13,7 @@ import {
   type ManifestObject,
 } from "./check-manifests.ts";
 import { formatTable } from "./check-table.ts";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
 import { lookupOptions, lookupUsage, mapLimited, openRegistrySession } from "./pin-registry.ts";
 import type { RegistrySession } from "./pin-registry.ts";
 import {
@@ -63,32 +62,26 @@ interface Finding {
 }
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      options: {
-        filename: { type: "string", short: "f", multiple: true },
-        fix: { type: "boolean" },
-        bases: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        ...policyTargetOptions,
-        ...lookupOptions,
-      },
-    });
-  } catch (error) {
-    io.stderr(`digestpin check: ${(error as Error).message}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
-  const { values } = parsed;
-  if (values.help === true) {
-    io.stdout(usage);
-    return 0;
-  }
+  const parsed = readCommandArgs(
+    checkCommand,
+    args,
+    {
+      filename: { type: "string", short: "f", multiple: true },
+      fix: { type: "boolean" },
+      bases: { type: "boolean" },
+      ...policyTargetOptions,
+      ...lookupOptions,
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
   const fail = (message: string): number => {
     io.stderr(`digestpin check: ${message}\n\n${usage}`);
     return EXIT_USAGE;
   };
+  if (positionals.length > 0)
+    return fail(`unexpected argument "${positionals[0] ?? ""}"; give manifests with -f`);
   const paths = values.filename ?? [];
   if (paths.length === 0) return fail("no manifests given (-f PATH, or -f - for stdin)");
   const store = openPolicyStore(values, io.env);

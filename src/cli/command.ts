@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
 /** What a CLI command reads and writes; injected so tests can run commands in-process. */
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -23,4 +24,39 @@ export const EXIT_USAGE = 2;
 
 export function wantsHelp(args: readonly string[]): boolean {
   return args.includes("--help") || args.includes("-h");
+}
+
+type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+type WithHelp<O extends OptionsConfig> = O & { help: { type: "boolean"; short: "h" } };
+export type CommandArgs<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: WithHelp<O>; allowPositionals: true }>
+>;
+
+/**
+ * Parses a command's arguments (with `-h/--help` added). Returns the parsed values and
+ * positionals, or the exit status when there is nothing more to do: 0 after printing the
+ * usage for --help, EXIT_USAGE after reporting an unknown or malformed option.
+ */
+export function readCommandArgs<O extends OptionsConfig>(
+  command: Pick<Command, "name" | "usage">,
+  args: readonly string[],
+  options: O,
+  io: CliIO,
+): CommandArgs<O> | number {
+  let parsed: CommandArgs<O>;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    io.stderr(`digestpin ${command.name}: ${(error as Error).message}\n\n${command.usage}`);
+    return EXIT_USAGE;
+  }
+  if ((parsed.values as { help?: boolean }).help === true) {
+    io.stdout(command.usage);
+    return 0;
+  }
+  return parsed;
 }

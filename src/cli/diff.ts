@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import { describePrefix } from "../layers/layer-prefix.ts";
 import { viewOf } from "../policy/policy-store.ts";
 import { isDigest, pinKeyOf, tryParseReference } from "../reference/index.ts";
 import { chainLines, type BaseChain } from "./base-chain.ts";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
 import { compareImages } from "./diff-compare.ts";
 import { compareFiles, type PlatformFiles } from "./diff-files.ts";
 import { filesLines } from "./diff-files-report.ts";
@@ -61,32 +60,23 @@ export const diffCommand: Command = {
 };
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        digest: { type: "string" },
-        files: { type: "boolean" },
-        platform: { type: "string" },
-        "max-download": { type: "string" },
-        shared: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        ...policyTargetOptions,
-        ...lookupOptions,
-      },
-    });
-  } catch (error) {
-    io.stderr(`digestpin diff: ${(error as Error).message}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
+  const parsed = readCommandArgs(
+    diffCommand,
+    args,
+    {
+      digest: { type: "string" },
+      files: { type: "boolean" },
+      platform: { type: "string" },
+      "max-download": { type: "string" },
+      shared: { type: "string" },
+      json: { type: "boolean" },
+      ...policyTargetOptions,
+      ...lookupOptions,
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.stdout(usage);
-    return 0;
-  }
   const fail = (message: string, withUsage = false): number => {
     io.stderr(`digestpin diff: ${message}\n${withUsage ? `\n${usage}` : ""}`);
     return EXIT_USAGE;

@@ -1,11 +1,10 @@
-import { parseArgs } from "node:util";
 import { approveCommand, provenance } from "../policy/messages.ts";
 import { editPolicy } from "../policy/policy-store.ts";
 import type { PinRecord } from "../policy/schema.ts";
 import { rfc3339 } from "../policy/time.ts";
 import { canonicalOf, pinKeyOf, tryParseReference } from "../reference/index.ts";
 import { objectsOf, readManifestFiles } from "./check-manifests.ts";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
 import { pinEdit, type PinStep } from "./pin-plan.ts";
 import {
   lookupOptions,
@@ -55,30 +54,21 @@ export const pinCommand: Command = {
 };
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        filename: { type: "string", short: "f", multiple: true },
-        reason: { type: "string" },
-        by: { type: "string" },
-        "dry-run": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        ...policyTargetOptions,
-        ...lookupOptions,
-      },
-    });
-  } catch (error) {
-    io.stderr(`digestpin pin: ${(error as Error).message}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
+  const parsed = readCommandArgs(
+    pinCommand,
+    args,
+    {
+      filename: { type: "string", short: "f", multiple: true },
+      reason: { type: "string" },
+      by: { type: "string" },
+      "dry-run": { type: "boolean" },
+      ...policyTargetOptions,
+      ...lookupOptions,
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.stdout(usage);
-    return 0;
-  }
   const usageError = (message: string): number => {
     io.stderr(`digestpin pin: ${message}\n\n${usage}`);
     return EXIT_USAGE;

@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import {
   checkPolicyDocument,
   formatIssue,
@@ -7,7 +6,7 @@ import {
   PolicyInvalidError,
   type ParsedDocument,
 } from "../policy/index.ts";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
 
 const usage = `Usage: digestpin policy validate FILE…
 
@@ -32,21 +31,8 @@ export const policyCommand: Command = {
 };
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: { help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    io.stderr(`digestpin policy: ${(error as Error).message}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help === true) {
-    io.stdout(usage);
-    return 0;
-  }
+  const parsed = readCommandArgs(policyCommand, args, {}, io);
+  if (typeof parsed === "number") return parsed;
   const [subcommand, ...files] = parsed.positionals;
   if (subcommand !== "validate") {
     const what =

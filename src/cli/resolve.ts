@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import { parseDuration } from "../policy/duration.ts";
 import { canonicalOf, parseReference } from "../reference/index.ts";
 import type { ManifestAnswer } from "../registry/fetch-manifest.ts";
 import { Resolver } from "../registry/resolver.ts";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
 import {
   keychainFromFlags,
   registriesFromFlags,
@@ -35,29 +34,20 @@ export const resolveCommand: Command = {
 };
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean" },
-        platform: { type: "string" },
-        verify: { type: "boolean" },
-        timeout: { type: "string", default: "30s" },
-        help: { type: "boolean", short: "h" },
-        ...registryOptions,
-      },
-    });
-  } catch (error) {
-    io.stderr(`digestpin resolve: ${(error as Error).message}\n\n${usage}`);
-    return EXIT_USAGE;
-  }
+  const parsed = readCommandArgs(
+    resolveCommand,
+    args,
+    {
+      json: { type: "boolean" },
+      platform: { type: "string" },
+      verify: { type: "boolean" },
+      timeout: { type: "string", default: "30s" },
+      ...registryOptions,
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.stdout(usage);
-    return 0;
-  }
   const timeout = parseDuration(values.timeout);
   if (positionals.length === 0 || !timeout.ok) {
     io.stderr(

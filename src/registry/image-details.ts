@@ -1,11 +1,8 @@
 import { RegistryError } from "./errors.ts";
-import { isIndexMediaType } from "./media-types.ts";
+import { readImageConfig, readManifestTree, type LayerInfo, type TreeImage } from "./image-tree.ts";
 import type { ReadOptions, RegistryReader, RepositoryName } from "./registry-reader.ts";
 
-export interface LayerInfo {
-  readonly digest: string;
-  readonly size: number;
-}
+export type { LayerInfo };
 
 /** One platform's image: its manifest, config and layers. */
 export interface PlatformImage {
@@ -28,8 +25,8 @@ export interface ImageDetails {
 }
 
 /**
- * Reads the manifest of `digest`, and for an index every platform's manifest, then each image
- * config. Attestations in an index (platform unknown/unknown) are left out.
+ * The manifest tree of `digest` (see image-tree.ts) with each image's config read too.
+ * Attestations in an index (platform unknown/unknown) are left out.
  */
 export async function readImageDetails(
   reader: RegistryReader,
@@ -37,84 +34,33 @@ export async function readImageDetails(
   digest: string,
   options: ReadOptions = {},
 ): Promise<ImageDetails> {
-  const top = await reader.manifest(name, digest, options);
-  const json = parse(name, top.body);
-  const mediaType = typeof json.mediaType === "string" ? json.mediaType : top.mediaType;
-  if (!isIndexMediaType(mediaType)) {
-    const image = await readImage(reader, name, digest, json, undefined, options);
-    return { digest, mediaType, index: false, images: [image] };
-  }
-  const children = (Array.isArray(json.manifests) ? json.manifests : []) as unknown[];
+  const tree = await readManifestTree(reader, name, digest, options);
   const images = await Promise.all(
-    children.flatMap((child) => {
-      const entry = asObject(child);
-      const platform = platformOf(asObject(entry.platform));
-      if (typeof entry.digest !== "string" || platform === undefined) return [];
-      if (platform === "unknown/unknown") return [];
-      const childDigest = entry.digest;
-      return [
-        reader
-          .manifest(name, childDigest, options)
-          .then((m) =>
-            readImage(reader, name, childDigest, parse(name, m.body), platform, options),
-          ),
-      ];
-    }),
+    tree.images.map((image) => withConfig(reader, name, image, options)),
   );
-  return { digest, mediaType, index: true, images };
+  return { digest, mediaType: tree.mediaType, index: tree.index, images };
 }
 
-async function readImage(
+async function withConfig(
   reader: RegistryReader,
   name: RepositoryName,
-  digest: string,
-  manifest: Record<string, unknown>,
-  platform: string | undefined,
+  image: TreeImage,
   options: ReadOptions,
 ): Promise<PlatformImage> {
-  const configDigest = asObject(manifest.config).digest;
-  if (typeof configDigest !== "string") {
-    throw new RegistryError("ERR_REGISTRY_PROTOCOL", name.registry, `${digest} has no config`);
-  }
-  const config = parse(name, await reader.blob(name, configDigest, options));
-  const layers = (Array.isArray(manifest.layers) ? manifest.layers : []).flatMap((layer) => {
-    const { digest: d, size } = asObject(layer);
-    return typeof d === "string" ? [{ digest: d, size: typeof size === "number" ? size : 0 }] : [];
-  });
-  return {
-    platform: platform ?? platformOf(config) ?? "unknown",
-    digest,
-    configDigest,
-    created: typeof config.created === "string" ? config.created : undefined,
-    layers,
-  };
-}
-
-function platformOf(value: Record<string, unknown>): string | undefined {
-  const { os, architecture, variant } = value;
-  if (typeof os !== "string" || typeof architecture !== "string") return undefined;
-  return typeof variant === "string" && variant !== ""
-    ? `${os}/${architecture}/${variant}`
-    : `${os}/${architecture}`;
-}
-
-function parse(name: RepositoryName, body: Buffer): Record<string, unknown> {
-  try {
-    return asObject(JSON.parse(body.toString("utf8")));
-  } catch (error) {
+  const { configDigest } = image;
+  if (configDigest === undefined) {
     throw new RegistryError(
       "ERR_REGISTRY_PROTOCOL",
       name.registry,
-      "a manifest or config is not JSON",
-      {
-        cause: error,
-      },
+      `${image.digest} has no config`,
     );
   }
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  const config = await readImageConfig(reader, name, configDigest, options);
+  return {
+    platform: image.platform ?? config.platform ?? "unknown",
+    digest: image.digest,
+    configDigest,
+    created: config.created,
+    layers: image.layers,
+  };
 }

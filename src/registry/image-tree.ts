@@ -1,7 +1,11 @@
 import { RegistryError } from "./errors.ts";
-import type { LayerInfo } from "./image-details.ts";
 import { isIndexMediaType } from "./media-types.ts";
 import type { ReadOptions, RegistryReader, RepositoryName } from "./registry-reader.ts";
+
+export interface LayerInfo {
+  readonly digest: string;
+  readonly size: number;
+}
 
 /** One image manifest of a tree: what its manifest says, without reading its config. */
 export interface TreeImage {
@@ -16,6 +20,7 @@ export interface TreeImage {
 /** A digest's manifests: an index and its platform images, or one image. */
 export interface ManifestTree {
   readonly digest: string;
+  readonly mediaType: string;
   readonly index: boolean;
   /** The index's annotations (a lone manifest's are on its image). */
   readonly annotations: Readonly<Record<string, string>>;
@@ -39,6 +44,7 @@ export async function readManifestTree(
   if (!isIndexMediaType(mediaType)) {
     return {
       digest,
+      mediaType,
       index: false,
       annotations: {},
       images: [imageOf(digest, json, undefined)],
@@ -56,20 +62,32 @@ export async function readManifestTree(
       return imageOf(child, parseJson(name, manifest.body), platform);
     }),
   );
-  return { digest, index: true, annotations: stringsOf(json.annotations), images };
+  return { digest, mediaType, index: true, annotations: stringsOf(json.annotations), images };
 }
 
-/** The image config's labels (`config.Labels`) and its platform. */
+/** What digestpin reads from an image config. */
+export interface ImageConfig {
+  /** `config.Labels`. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly platform?: string;
+  /** The `created` time, when it has one. */
+  readonly created?: string;
+}
+
 export async function readImageConfig(
   reader: RegistryReader,
   name: RepositoryName,
   configDigest: string,
   options: ReadOptions = {},
-): Promise<{ readonly labels: Readonly<Record<string, string>>; readonly platform?: string }> {
+): Promise<ImageConfig> {
   const config = parseJson(name, await reader.blob(name, configDigest, options));
   const platform = platformOf(config);
   const labels = stringsOf(asObject(config.config).Labels);
-  return platform === undefined ? { labels } : { labels, platform };
+  return {
+    labels,
+    ...(platform !== undefined && { platform }),
+    ...(typeof config.created === "string" && { created: config.created }),
+  };
 }
 
 function imageOf(

@@ -12,7 +12,7 @@ AVA := ava
 TESTBED := node --import tsx scripts/testbed.ts
 
 .PHONY: setup toolchain build lint test unit testbed integration e2e coverage run clean \
-	testbed-tools testbed-up testbed-down chart deploy-manifests run walkthrough
+	testbed-tools testbed-up testbed-down chart deploy-manifests run walkthrough property faults soak
 
 toolchain:
 	@scripts/ensure-node.sh
@@ -75,7 +75,26 @@ e2e: setup testbed-tools
 walkthrough: setup testbed-tools
 	node --import tsx test/e2e/walkthrough.ts
 
-test: lint build unit testbed integration chart e2e
+# Hostile input, property-based (fast-check): parsers and the admission handler never throw.
+property: setup
+	$(AVA) --timeout=120s 'test/property/**/*.test.ts'
+
+# The registry faults matrix alone (it also runs in `make integration`).
+faults: setup testbed-tools
+	$(AVA) --timeout=120s 'test/integration/faults/**/*.test.ts'
+
+# Load with a registry outage and lifecycle under load (not in `make test`: ~5 minutes, wants
+# a quiet machine); rewrites docs/reliability.md from the runs' own figures.
+RELIABILITY := .run/reliability
+soak: build testbed-tools
+	rm -rf $(RELIABILITY)
+	DIGESTPIN_REPORT_DIR=$(RELIABILITY) $(AVA) --timeout=120s 'test/property/**/*.test.ts' \
+		'test/integration/faults/**/*.test.ts'
+	DIGESTPIN_REPORT_DIR=$(RELIABILITY) $(AVA) --serial --concurrency=1 --timeout=600s \
+		'test/soak/**/*.test.ts'
+	node --import tsx scripts/soak-report.ts $(RELIABILITY) docs/reliability.md
+
+test: lint build unit property testbed integration chart e2e
 
 coverage: setup
 	c8 --reporter=text --reporter=html $(AVA) --timeout=60s 'test/unit/**/*.test.ts'

@@ -13,6 +13,11 @@ const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
 
 export const POD_CARRYING_KINDS: readonly string[] = Object.keys(POD_SPEC_PATHS);
 
+/** The pod spec path of `kind`; own keys only, so `constructor` or `toString` is no kind. */
+function specPath(kind: string): readonly string[] | undefined {
+  return Object.hasOwn(POD_SPEC_PATHS, kind) ? POD_SPEC_PATHS[kind] : undefined;
+}
+
 const CONTAINER_LISTS = ["initContainers", "containers", "ephemeralContainers"] as const;
 
 /** One image reference in an object, and where it is. */
@@ -29,7 +34,7 @@ export interface ImageSlot {
  * containers and image volumes (`volumes[].image.reference`). Unknown kinds have none.
  */
 export function findImages(kind: string, object: unknown): ImageSlot[] {
-  const path = POD_SPEC_PATHS[kind];
+  const path = specPath(kind);
   const spec = podSpecOf(kind, object);
   if (path === undefined || spec === undefined) return [];
   const base = "/" + path.join("/");
@@ -73,7 +78,7 @@ function items(value: unknown): unknown[] {
 
 /** The pod spec inside an object of a pod-carrying kind, if it has one. */
 export function podSpecOf(kind: string, object: unknown): Record<string, unknown> | undefined {
-  const path = POD_SPEC_PATHS[kind];
+  const path = specPath(kind);
   if (path === undefined) return undefined;
   let spec: unknown = object;
   for (const key of path) spec = field(spec, key);

@@ -10,15 +10,22 @@ export function pointerSegment(segment: string): string {
   return segment.replaceAll("~", "~0").replaceAll("/", "~1");
 }
 
-/** Sets the annotation `key` on the object's metadata, creating the map when absent. */
+/**
+ * Sets the annotation `key` on the object's metadata, creating the map (or the metadata) when
+ * absent or not a map, so the patch always applies.
+ */
 export function setAnnotation(object: unknown, key: string, value: string): PatchOperation[] {
-  const metadata = (object as { metadata?: { annotations?: unknown } } | undefined)?.metadata;
-  if (metadata === undefined)
+  const metadata = isMap(object) ? object.metadata : undefined;
+  if (!isMap(metadata))
     return [{ op: "add", path: "/metadata", value: { annotations: { [key]: value } } }];
-  if (typeof metadata.annotations !== "object" || metadata.annotations === null) {
+  if (!isMap(metadata.annotations)) {
     return [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
   }
   return [{ op: "add", path: `/metadata/annotations/${pointerSegment(key)}`, value }];
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The annotation's current value, if the object has one. */

@@ -202,8 +202,8 @@ test("the Deployment: 2 replicas spread over nodes and zones, probes on the metr
   t.like(container.livenessProbe, { httpGet: { path: "/healthz", port: "metrics" } });
   t.like(container.readinessProbe, { httpGet: { path: "/readyz", port: "metrics" } });
   t.deepEqual(container.resources, {
-    requests: { cpu: "100m", memory: "128Mi" },
-    limits: { memory: "256Mi" },
+    requests: { cpu: "100m", memory: "256Mi" },
+    limits: { memory: "512Mi" },
   });
   t.deepEqual(container.volumeMounts, [{ name: "tmp", mountPath: "/tmp" }]);
 

@@ -183,6 +183,7 @@ const tree = (
   annotations: Record<string, string> = {},
 ): ManifestTree => ({
   digest: d,
+  mediaType: "application/vnd.oci.image.manifest.v1+json",
   index: false,
   annotations: {},
   images: [

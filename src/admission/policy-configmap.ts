@@ -30,7 +30,9 @@ export function reviewPolicyConfigMap(
   const isPins = configMap?.metadata?.labels?.[PINS_LABEL] === "true";
   if (!isPolicy && !isPins) return allowed;
   const key = isPolicy ? POLICY_KEY : PINS_KEY;
-  const text = configMap?.data?.[key];
+  const value: unknown = configMap?.data?.[key];
+  // The API server only sends strings here; anything else is treated as a missing key.
+  const text = typeof value === "string" ? value : undefined;
   const source = `${configMapSource(where.namespace, name)} ${key}`;
   const field = `data[${key}]`;
   if (text === undefined) {

@@ -75,3 +75,11 @@ test("valid documents and unrelated ConfigMaps pass", (t) => {
   });
   t.true(review(configMap("kube-root-ca.crt", { "ca.crt": "x" })).allowed);
 });
+
+test("a data value that is not a string is refused like a missing key, not a 500", (t) => {
+  const object = { ...configMap("digestpin-policy", {}), data: { "policy.yaml": 42 } };
+  const response = review(object);
+  t.false(response.allowed);
+  t.is(response.status?.code, 422);
+  t.regex(response.status?.message ?? "", /has no "policy.yaml" key/);
+});

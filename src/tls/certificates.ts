@@ -52,6 +52,11 @@ export function createServingCertificate(
   const caKey = forge.pki.privateKeyFromPem(ca.key);
   const keys = forge.pki.rsa.generateKeyPair({ bits: RSA_BITS });
   const cert = baseCertificate(keys.publicKey, options);
+  // A certificate cannot be valid past its issuer; clamping also absorbs the
+  // milliseconds between issuing the CA and the leaf with the same lifetime.
+  if (cert.validity.notAfter > caCert.validity.notAfter) {
+    cert.validity.notAfter = caCert.validity.notAfter;
+  }
   cert.setSubject([{ name: "commonName", value: options.commonName }]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([

@@ -56,6 +56,17 @@ test("validity runs from five minutes before now for the days asked", (t) => {
   t.deepEqual(certificateExpiry(leaf.cert), leafCert.validToDate);
 });
 
+test("a serving certificate asked to outlive its CA ends when the CA does", (t) => {
+  const later = new Date(now.getTime() + 1000);
+  const long = createServingCertificate(ca, {
+    commonName: "x",
+    hosts,
+    validDays: 3650,
+    now: later,
+  });
+  t.deepEqual(new X509Certificate(long.cert).validToDate, caCert.validToDate);
+});
+
 test("the CA signed the serving certificate, which is for servers only, and each key matches", (t) => {
   t.true(caCert.ca);
   t.false(leafCert.ca);

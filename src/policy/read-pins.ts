@@ -3,6 +3,7 @@ import { nameOf, pinKeyOf, tryParseReference } from "../reference/index.ts";
 import { digestProblem, platformProblem, timestampProblem } from "./formats.ts";
 import { quote } from "./issues.ts";
 import { readReview } from "./pin-review.ts";
+import type { PlainPin } from "./plain-pins.ts";
 import type { PinHistoryEntry, PinRecord } from "./schema.ts";
 import { childPath, describe, type Entry, type YamlReader } from "./yaml-reader.ts";
 
@@ -51,6 +52,35 @@ export function readPins(reader: YamlReader, node: Node, path: string): PinRecor
     }
   }
   return pins;
+}
+
+/**
+ * The records of pins read line by line (plain-pins.ts), checked as readPins checks them; or
+ * undefined when any key, digest or time is wrong or a key is pinned twice: then readPins
+ * reads yaml's nodes and says what is wrong, where.
+ */
+export function plainPinRecords(
+  pins: readonly PlainPin[],
+  source: string,
+): PinRecord[] | undefined {
+  const seen = new Set<string>();
+  const records: PinRecord[] = [];
+  for (const pin of pins) {
+    const parsed = tryParseReference(pin.written);
+    if (!parsed.ok || parsed.reference.digest !== null) return undefined;
+    const key = pinKeyOf(parsed.reference);
+    if (key === null || seen.has(key)) return undefined;
+    seen.add(key);
+    if (digestProblem(pin.digest) !== null) return undefined;
+    if (pin.pinnedAt !== undefined && timestampProblem(pin.pinnedAt) !== null) return undefined;
+    const metadata: Metadata = {};
+    if (pin.pinnedAt !== undefined) metadata.pinnedAt = pin.pinnedAt;
+    if (pin.pinnedBy !== undefined) metadata.pinnedBy = pin.pinnedBy;
+    if (pin.reason !== undefined) metadata.reason = pin.reason;
+    const origin = { source, line: pin.line, column: pin.column };
+    records.push({ key, digest: pin.digest, ...metadata, history: [], origin });
+  }
+  return records;
 }
 
 function readKey(reader: YamlReader, entry: Entry, path: string): string | undefined {

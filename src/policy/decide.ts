@@ -1,4 +1,4 @@
-import { pinKeyOf, tryParseReference } from "../reference/index.ts";
+import { pinKeyOf, tryParseReference, type ParseResult } from "../reference/index.ts";
 import { decideDigestReference } from "./decide-digest.ts";
 import { decideTagReference } from "./decide-tag.ts";
 import type {
@@ -25,8 +25,18 @@ export function decide(
   policy: Policy,
   observed?: RegistryObservation,
 ): DecideResult {
+  return decideParsed(image, tryParseReference(image), context, policy, observed);
+}
+
+/** decide() with `image` already parsed (decideWith parses once for both of its calls). */
+function decideParsed(
+  image: string,
+  parsed: ParseResult,
+  context: DecisionContext,
+  policy: Policy,
+  observed?: RegistryObservation,
+): DecideResult {
   const { mode } = policy.settings;
-  const parsed = tryParseReference(image);
   const reference = parsed.ok ? parsed.reference : null;
   if (policy.exemptions.isExemptNamespace(context.namespace)) {
     const message = `namespace ${context.namespace} is exempt from digestpin`;
@@ -61,9 +71,10 @@ export async function decideWith(
   policy: Policy,
   lookup: (request: LookupRequest) => Promise<RegistryObservation>,
 ): Promise<Decision> {
-  const first = decide(image, context, policy);
+  const parsed = tryParseReference(image);
+  const first = decideParsed(image, parsed, context, policy);
   if (first.action !== "lookup") return first;
-  const second = decide(image, context, policy, await lookup(first));
+  const second = decideParsed(image, parsed, context, policy, await lookup(first));
   if (second.action === "lookup") throw new Error("decide() asked for a lookup twice");
   return second;
 }

@@ -23,8 +23,9 @@ export interface NormalizedName {
  * "library/". Returns why the name is invalid as a string.
  */
 export function normalizeName(name: string): NormalizedName | string {
-  const where = `name ${quote(name)}`;
-  if (name === "") return `${where}: the repository name is missing`;
+  // Built only for a message: quoting every valid name cost a fifth of parsing it.
+  const where = (): string => `name ${quote(name)}`;
+  if (name === "") return `${where()}: the repository name is missing`;
 
   const slash = name.indexOf("/");
   const first = slash === -1 ? "" : name.slice(0, slash);
@@ -53,18 +54,18 @@ export function normalizeName(name: string): NormalizedName | string {
       PATH_COMPONENT.test(first.toLowerCase())
     ) {
       // Read as a registry only because of its uppercase letter: most likely a miscased path.
-      return `${where}: repository path must be lowercase`;
+      return `${where()}: repository path must be lowercase`;
     } else {
-      return registryProblem(registry) ?? `${where}: invalid registry`;
+      return registryProblem(registry) ?? `${where()}: invalid registry`;
     }
   }
 
-  if (repository === "") return `${where}: the repository path after the registry is missing`;
+  if (repository === "") return `${where()}: the repository path after the registry is missing`;
   const problem = pathProblem(repository);
-  if (problem !== null) return `${where}: ${problem}`;
+  if (problem !== null) return `${where()}: ${problem}`;
   if (repository.length > MAX_PATH_LENGTH) {
     const note = implied === "" ? "" : ` (with the implied ${quote(implied)})`;
-    return `${where}: repository path is ${repository.length} characters long${note}, the limit is ${MAX_PATH_LENGTH}`;
+    return `${where()}: repository path is ${repository.length} characters long${note}, the limit is ${MAX_PATH_LENGTH}`;
   }
   return { registry, repository };
 }

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import type { AdmissionDeps } from "../../src/admission/handler.ts";
 import { Metrics } from "../../src/observability/metrics.ts";
@@ -14,7 +15,10 @@ export interface TestServer {
   readonly caPem: string;
   /** A fresh serving certificate from the same CA (for reload tests). */
   readonly issue: () => ServingCertificate;
-  /** POSTs `body` to `path` over TLS; returns status and parsed JSON. */
+  /**
+   * POSTs `body` to `path` over TLS (a string or Readable as is, chunked for a Readable;
+   * anything else as JSON); returns status and parsed JSON.
+   */
   readonly post: (
     path: string,
     body: unknown,
@@ -62,7 +66,7 @@ export async function startTestServer(
         method: "POST",
         dispatcher,
         headers,
-        body: typeof body === "string" ? body : JSON.stringify(body),
+        body: typeof body === "string" || body instanceof Readable ? body : JSON.stringify(body),
       });
       const text = await response.body.text();
       return {

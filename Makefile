@@ -12,7 +12,7 @@ AVA := ava
 TESTBED := node --import tsx scripts/testbed.ts
 
 .PHONY: setup toolchain build lint test unit testbed integration e2e coverage run clean \
-	testbed-tools testbed-up testbed-down chart deploy-manifests run walkthrough property faults soak
+	testbed-tools testbed-up testbed-down chart deploy-manifests run walkthrough property faults soak bench
 
 toolchain:
 	@scripts/ensure-node.sh
@@ -82,6 +82,12 @@ property: setup
 # The registry faults matrix alone (it also runs in `make integration`).
 faults: setup testbed-tools
 	$(AVA) --timeout=120s 'test/integration/faults/**/*.test.ts'
+
+# Performance next to the bare-Node limit and the peer, on the testbed (not in `make test`:
+# ~15 minutes, wants a quiet machine); prints the tables and rewrites BENCHMARKS.md.
+# BENCH_ARGS: e.g. --only warm,cold | --rounds 1 | --no-write (see bench/run.ts).
+bench: build testbed-tools
+	node --import tsx bench/run.ts $(BENCH_ARGS)
 
 # Load with a registry outage and lifecycle under load (not in `make test`: ~5 minutes, wants
 # a quiet machine); rewrites docs/reliability.md from the runs' own figures.

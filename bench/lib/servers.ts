@@ -1,0 +1,216 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../test/harness/ports.ts";
+import { spawnLogged, waitForLog, type Child } from "./process.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A webhook under test: where to POST reviews, and its process. */
+export interface Target {
+  readonly name: string;
+  /** The full URL reviews are POSTed to (…/mutate, …/v1/mutate). */
+  readonly url: string;
+  readonly child: Child;
+}
+
+export interface Serving {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface DigestpinOptions {
+  readonly dir: string;
+  readonly serving: Serving;
+  /** `--policy FILE`, or `--policy-configmap NS/NAME` with a kubeconfig. */
+  readonly policy:
+    | { readonly file: string }
+    | { readonly configMap: string; readonly kubeconfig: string; readonly namespace: string };
+  readonly nodeArgs?: readonly string[];
+  readonly logLevel?: string;
+  readonly name?: string;
+  /** Another build's dist/ directory (e.g. of an earlier commit, to compare with). */
+  readonly dist?: string;
+  readonly output?: "pipe" | "file";
+}
+
+/** `digestpin serve` from dist/ (what the image runs), on free loopback ports. */
+export async function startDigestpin(
+  options: DigestpinOptions,
+): Promise<Target & { metricsUrl: string }> {
+  const name = options.name ?? "digestpin";
+  const policy =
+    "file" in options.policy
+      ? ["--policy", options.policy.file]
+      : [
+          "--policy-configmap",
+          options.policy.configMap,
+          "--kubeconfig",
+          options.policy.kubeconfig,
+          "--namespace",
+          options.policy.namespace,
+        ];
+  // Ports chosen here (not 0): at a log level above info, serve does not log where it listens.
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawnLogged({
+    name,
+    command: process.execPath,
+    args: [
+      ...(options.nodeArgs ?? []),
+      join(options.dist ?? join(REPO_ROOT, "dist"), "cli.js"),
+      "serve",
+      ...policy,
+      "--tls-cert-file",
+      options.serving.certFile,
+      "--tls-key-file",
+      options.serving.keyFile,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--metrics-host",
+      "127.0.0.1",
+      "--metrics-port",
+      String(metricsPort),
+      "--drain-delay",
+      "0",
+      "--log-level",
+      options.logLevel ?? "info",
+    ],
+    logFile: await logFile(options.dir, name),
+    cwd: options.dir,
+    env: { NODE_ENV: "production" },
+    ...(options.output !== undefined && { output: options.output }),
+  });
+  const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+  await waitReady(`${metricsUrl}/readyz`, child);
+  return { name, url: `https://127.0.0.1:${port}/mutate`, metricsUrl, child };
+}
+
+/** The bare node:https server answering `responseFile`'s bytes. */
+export async function startLimit(
+  dir: string,
+  serving: Serving,
+  responseFile: string,
+  nodeArgs: readonly string[] = [],
+): Promise<Target> {
+  const child = spawnLogged({
+    name: "limit",
+    command: process.execPath,
+    args: [
+      ...nodeArgs,
+      "--import",
+      "tsx",
+      join(REPO_ROOT, "bench/servers/limit-server.ts"),
+      serving.certFile,
+      serving.keyFile,
+      responseFile,
+    ],
+    logFile: await logFile(dir, "limit"),
+    cwd: REPO_ROOT,
+  });
+  const url = await waitForLog(child, (text) => /"url":"([^"]+)"/.exec(text)?.[1]);
+  return { name: "limit", url: `${url}/mutate`, child };
+}
+
+export interface PeerOptions {
+  readonly binary: string;
+  readonly dir: string;
+  readonly serving: Serving;
+  readonly kubeconfig: string;
+  /** The registry's CA, trusted through SSL_CERT_FILE as Go programs do. */
+  readonly registryCaFile: string;
+}
+
+/**
+ * google/k8s-digester's webhook (a binary built elsewhere, DIGESTPIN_BENCH_DIGESTER), with the
+ * benchmark's certificate (no rotation), --offline (no imagePullSecrets lookups, as digestpin
+ * without --pull-secrets) and its default logging.
+ */
+export async function startPeer(options: PeerOptions): Promise<Target> {
+  const certDir = join(options.dir, "peer-certs");
+  await mkdir(certDir, { recursive: true });
+  await writeFile(join(certDir, "tls.crt"), await readFile(options.serving.certFile));
+  await writeFile(join(certDir, "tls.key"), await readFile(options.serving.keyFile));
+  const port = await freePort();
+  const health = await freePort();
+  const child = spawnLogged({
+    name: "k8s-digester",
+    command: options.binary,
+    args: [
+      "webhook",
+      "--cert-dir",
+      certDir,
+      "--disable-cert-rotation",
+      "--offline",
+      "--port",
+      String(port),
+      "--health-addr",
+      `127.0.0.1:${health}`,
+      "--metrics-addr",
+      "0",
+      "--kubeconfig",
+      options.kubeconfig,
+    ],
+    logFile: await logFile(options.dir, "k8s-digester"),
+    cwd: options.dir,
+    env: {
+      SSL_CERT_FILE: options.registryCaFile,
+      POD_NAMESPACE: "digester-system",
+      HOME: options.dir,
+      DOCKER_CONFIG: options.dir,
+    },
+  });
+  await waitReady(`http://127.0.0.1:${health}/readyz`, child);
+  // The webhook server starts after the manager's caches; wait until it takes connections.
+  await waitForPort(port, child);
+  return { name: "k8s-digester", url: `https://127.0.0.1:${port}/v1/mutate`, child };
+}
+
+/**
+ * Logs go to their own directory: a file-policy digestpin watches its policy file's directory,
+ * and a log written next to it would make it re-read the policy on every line.
+ */
+async function logFile(dir: string, name: string): Promise<string> {
+  await mkdir(join(dir, "logs"), { recursive: true });
+  return join(dir, "logs", `${name}.log`);
+}
+
+async function waitForPort(port: number, child: Child): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => {
+        resolve(false);
+      });
+    });
+    if (open) return;
+    if (child.process.exitCode !== null)
+      throw new Error(`${child.name} exited:\n${await child.logTail()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${child.name} does not listen on ${port}:\n${await child.logTail()}`);
+    await sleep(50);
+  }
+}
+
+async function waitReady(url: string, child: Child): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = await fetch(url).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (child.process.exitCode !== null)
+      throw new Error(`${child.name} exited:\n${await child.logTail()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${child.name} not ready:\n${await child.logTail()}`);
+    await sleep(50);
+  }
+}

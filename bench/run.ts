@@ -1,0 +1,97 @@
+/**
+ * `make bench`: digestpin's performance next to the bare-Node limit and a peer, each comparison
+ * measured in the same run. Prints the tables and writes them into BENCHMARKS.md.
+ *
+ *   node --import tsx bench/run.ts [--only warm,cold,peer,pins,apiserver] [--no-write]
+ *     [--rounds N] [--quick (one round)] [--max-only (no fixed-rate runs)]
+ *
+ * DIGESTPIN_BENCH_DIGESTER=/path/to/k8s-digester adds the peer's rows (a binary built
+ * elsewhere: this repository neither contains nor builds it).
+ * DIGESTPIN_BENCH_VARIANTS=name=DIST[@LOG_LEVEL],… adds other builds of digestpin to the warm
+ * path's rounds (e.g. the dist/ of the commit before an optimization).
+ */
+import { parseArgs } from "node:util";
+import { startBenchRegistry } from "./fixtures/registry.ts";
+import { apiServerGroup } from "./groups/apiserver.ts";
+import { COLD_DEFAULTS, coldGroup } from "./groups/cold.ts";
+import { peerGroup } from "./groups/peer.ts";
+import { pinsGroup } from "./groups/pins.ts";
+import { WARM_DEFAULTS, warmGroup } from "./groups/warm.ts";
+import { startControlPlane } from "../test/harness/kube.ts";
+import { machine, writeBenchmarks } from "./lib/benchmarks-file.ts";
+import { createContext } from "./lib/context.ts";
+import { checksTable, textTable, type GroupResult } from "./lib/report.ts";
+
+const GROUPS = ["warm", "cold", "peer", "pins", "apiserver"] as const;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string" },
+      "no-write": { type: "boolean" },
+      quick: { type: "boolean" },
+      "max-only": { type: "boolean" },
+      rounds: { type: "string" },
+    },
+  });
+  const only = new Set(values.only?.split(",") ?? GROUPS);
+  const about = machine();
+  const ctx = await createContext();
+  const results: GroupResult[] = [];
+  try {
+    ctx.log("starting the testbed registry behind toxiproxy (+20 ms)");
+    const registry = await startBenchRegistry(ctx, 20);
+    const quick = values.quick === true;
+    const variants = (process.env.DIGESTPIN_BENCH_VARIANTS ?? "")
+      .split(",")
+      .filter((entry) => entry.includes("="))
+      .map((entry) => {
+        // name=DIST_DIR[@LOG_LEVEL][@NODE_FLAG…]
+        const [name = "", ...specs] = entry.split("=");
+        const [dist = "", logLevel, ...nodeArgs] = specs.join("=").split("@");
+        return {
+          name,
+          dist,
+          ...(logLevel !== undefined && logLevel !== "" && { logLevel }),
+          ...(nodeArgs.length > 0 && { nodeArgs }),
+        };
+      });
+    if (only.has("warm"))
+      results.push(
+        await warmGroup(ctx, registry, {
+          ...WARM_DEFAULTS,
+          variants,
+          ...(quick && { rounds: 1 }),
+          ...(values["max-only"] === true && { rates: [] }),
+          ...(values.rounds !== undefined && { rounds: Number(values.rounds) }),
+        }),
+      );
+    const needsCluster = ["peer", "pins", "apiserver"].some((group) => only.has(group));
+    const cluster = needsCluster
+      ? await startControlPlane(ctx, { controllerManager: false })
+      : undefined;
+    const cold = only.has("cold") ? await coldGroup(ctx, registry, COLD_DEFAULTS) : undefined;
+    if (cold !== undefined) results.push(cold);
+    if (only.has("peer") && cluster !== undefined)
+      results.push(
+        await peerGroup(ctx, registry, {
+          binary: process.env.DIGESTPIN_BENCH_DIGESTER,
+          kubeconfig: cluster.kubeconfigPath,
+          digestpinCold: cold?.figures,
+        }),
+      );
+    if (only.has("pins") && cluster !== undefined) results.push(await pinsGroup(ctx, cluster));
+    if (only.has("apiserver") && cluster !== undefined)
+      results.push(await apiServerGroup(ctx, registry, cluster));
+  } finally {
+    await ctx.close();
+  }
+  console.log(about.join("\n") + "\n");
+  for (const result of results)
+    for (const table of result.tables) console.log(textTable(table) + "\n");
+  console.log(textTable(checksTable(results.flatMap((r) => r.checks))));
+  if (values["no-write"] !== true)
+    console.log(`\nwritten: ${await writeBenchmarks(results, about)}`);
+}
+
+await main();

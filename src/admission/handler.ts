@@ -18,7 +18,8 @@ export interface AdmissionDeps {
   readonly keychainFor: (request: AdmissionRequest) => Promise<Keychain>;
   /**
    * Records a trust-on-first-use pin (never called for dry-runs) and returns the digest pinned
-   * for the key afterwards: ours, or an earlier writer's when it won the race.
+   * for the key afterwards: ours, or an earlier writer's when it won the race. It rejects
+   * with an error whose `retriable` is false when retrying the review cannot succeed.
    */
   readonly recordPin: (key: string, record: PinRecord) => Promise<string>;
   readonly mutateTemplates: boolean;
@@ -160,7 +161,9 @@ function lostRace(decision: Decision, key: string, pinned: string): Decision {
 
 function unrecorded(decision: Decision, key: string, error: unknown): Decision {
   const why = error instanceof Error ? error.message : String(error);
-  const message = `image "${decision.input}": could not record the trust-on-first-use pin for ${key} (${why}); retry.`;
+  // Most failures pass (the API server was busy or away); an error may say that retrying won't.
+  const retry = (error as { retriable?: boolean } | null)?.retriable === false ? "" : "; retry";
+  const message = `image "${decision.input}": could not record the trust-on-first-use pin for ${key} (${why})${retry}.`;
   return {
     action: "deny",
     reason: "trust-on-first-use",

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { DigestpinError } from "../errors.ts";
 import { silentLogger, type Logger } from "../observability/logger.ts";
 import { AUTO_PINS_CONFIGMAP, PINS_KEY, PINS_LABEL } from "../policy/locations.ts";
 import { addPins, type AddOutcome } from "../policy/pin-edit.ts";
@@ -36,6 +37,26 @@ export interface ConfigMapPinRecorderOptions {
   /** Read-modify-write rounds before giving up under contention (default 40). */
   readonly maxAttempts?: number;
   readonly logger?: Logger;
+}
+
+/**
+ * The most pins.yaml may hold: the API server refuses a ConfigMap whose data passes 1 MiB
+ * (keys included); the rest is left for the key.
+ */
+export const AUTO_PINS_MAX_BYTES = 1024 * 1024 - 1024;
+
+/** The auto-pins ConfigMap cannot take another pin; retrying will not help, a person must. */
+export class AutoPinsFullError extends DigestpinError {
+  static readonly code = "ERR_AUTO_PINS_FULL";
+  readonly retriable = false;
+
+  constructor(namespace: string, name: string, bytes: number) {
+    super(
+      AutoPinsFullError.code,
+      `configmap ${namespace}/${name} is full (${bytes} bytes with this pin; a ConfigMap holds ` +
+        `1 MiB): review its pins and move them to a pins ConfigMap of your own`,
+    );
+  }
 }
 
 const HEADER = [
@@ -113,6 +134,9 @@ export class ConfigMapPinRecorder implements PinRecorder {
       const text = current?.data?.[PINS_KEY] ?? emptyPinsText(HEADER);
       const { text: next, outcomes } = addPins(text, stamped);
       if (!outcomes.some((o) => o.outcome === "added")) return outcomes;
+      const bytes = Buffer.byteLength(next);
+      if (bytes > AUTO_PINS_MAX_BYTES)
+        throw new AutoPinsFullError(this.#options.namespace, this.#name, bytes);
       try {
         const data = { [PINS_KEY]: next };
         const labels = { [PINS_LABEL]: "true" };

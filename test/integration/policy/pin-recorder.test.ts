@@ -1,10 +1,22 @@
 import test from "ava";
 import { ConfigMapPolicySource } from "../../../src/kube/configmap-source.ts";
-import { ConfigMapPinRecorder, type RecordResult } from "../../../src/kube/pin-recorder.ts";
+import {
+  AUTO_PINS_MAX_BYTES,
+  AutoPinsFullError,
+  ConfigMapPinRecorder,
+  type RecordResult,
+} from "../../../src/kube/pin-recorder.ts";
 import { checkPolicyDocument } from "../../../src/policy/document.ts";
 import type { PinsDocument } from "../../../src/policy/schema.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
-import { digest, POLICY_HEADER, putConfigMap, readConfigMapData, waitFor } from "./cluster.ts";
+import {
+  digest,
+  PINS_HEADER,
+  POLICY_HEADER,
+  putConfigMap,
+  readConfigMapData,
+  waitFor,
+} from "./cluster.ts";
 
 // Trust-on-first-use pins written to their own ConfigMap by concurrent writers.
 
@@ -146,4 +158,38 @@ test("a pin already in the policy is not recorded; recorded pins reach the polic
     (await autoPins(namespace)).pins.map((p) => p.key),
     ["docker.io/library/app:2"],
   );
+});
+
+test("a full auto-pins ConfigMap refuses the pin with what to do, and keeps what it holds", async (t) => {
+  const namespace = await controlPlane().namespace(t, "full");
+  // Real pins up to a few hundred bytes under the limit: the next pin does not fit.
+  const pins: string[] = [];
+  let i = 0;
+  const size = (): number => Buffer.byteLength(`${PINS_HEADER}pins:\n${pins.join("")}`);
+  while (size() < AUTO_PINS_MAX_BYTES - 300) {
+    pins.push(`  r.example/team/s${i}:1.0: ${digestOf(i % 256)}\n`);
+    i++;
+  }
+  const full = `${PINS_HEADER}pins:\n${pins.join("")}`;
+  const labels = { "digestpin.dev/pins": "true" };
+  await putConfigMap(
+    controlPlane().kubeConfig,
+    namespace,
+    "digestpin-pins-auto",
+    { "pins.yaml": full },
+    labels,
+  );
+  const key = "docker.io/library/busybox:1.36";
+  const error = await t.throwsAsync(
+    recorder(namespace).record(key, {
+      ...record(key, digest("a")),
+      pinnedBy: "digestpin (trust-on-first-use)",
+      reason: "first used in namespace web with a reason long enough to pass the limit",
+    }),
+    { instanceOf: AutoPinsFullError },
+  );
+  t.regex(error.message, /digestpin-pins-auto is full .*move them to a pins ConfigMap/);
+  t.false(error.retriable);
+  const data = await readConfigMapData(controlPlane().kubeConfig, namespace, "digestpin-pins-auto");
+  t.is(data?.["pins.yaml"], full);
 });

@@ -191,7 +191,21 @@ test("trust-on-first-use records the first digest, not on dry-run, and a lost ra
     failing.deps,
   );
   t.false(unrecorded.response.allowed);
-  t.regex(unrecorded.response.status?.message ?? "", /could not record .*conflict storm/);
+  t.regex(
+    unrecorded.response.status?.message ?? "",
+    /could not record .*\(conflict storm\); retry\.$/,
+  );
+  const full = harness(policy, registry, {
+    recordPin: () =>
+      Promise.reject(Object.assign(new Error("the ConfigMap is full"), { retriable: false })),
+  });
+  const refused = await handleReview(
+    "mutate",
+    request("Pod", pod(podSpec({ db: "redis:7" }))),
+    full.deps,
+  );
+  t.false(refused.response.allowed);
+  t.regex(refused.response.status?.message ?? "", /\(the ConfigMap is full\)\.$/);
 });
 
 test("digest-form images already pinned need no registry and no patch", async (t) => {

@@ -28,6 +28,7 @@ export interface DigestpinOptions {
   readonly policy:
     | { readonly file: string }
     | { readonly configMap: string; readonly kubeconfig: string; readonly namespace: string };
+  /** Node.js flags after the container image's (imageNodeFlags; a later flag wins). */
   readonly nodeArgs?: readonly string[];
   readonly logLevel?: string;
   readonly name?: string;
@@ -36,7 +37,22 @@ export interface DigestpinOptions {
   readonly output?: "pipe" | "file";
 }
 
-/** `digestpin serve` from dist/ (what the image runs), on free loopback ports. */
+/**
+ * The Node.js flags the container image runs digestpin with: those between `node` and the CLI
+ * in the Dockerfile's ENTRYPOINT, so the benchmark measures what the image runs.
+ */
+export async function imageNodeFlags(): Promise<string[]> {
+  const dockerfile = await readFile(join(REPO_ROOT, "Dockerfile"), "utf8");
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  const words = entrypoint === undefined ? [] : (JSON.parse(entrypoint) as string[]);
+  if (words[0] !== "node" || words.at(-1) !== "/app/dist/cli.js")
+    throw new Error(
+      `Dockerfile: ENTRYPOINT ${entrypoint ?? "missing"} is not ["node", …flags, "/app/dist/cli.js"]`,
+    );
+  return words.slice(1, -1);
+}
+
+/** `digestpin serve` from dist/ with the image's Node flags, on free loopback ports. */
 export async function startDigestpin(
   options: DigestpinOptions,
 ): Promise<Target & { metricsUrl: string }> {
@@ -58,6 +74,7 @@ export async function startDigestpin(
     name,
     command: process.execPath,
     args: [
+      ...(await imageNodeFlags()),
       ...(options.nodeArgs ?? []),
       join(options.dist ?? join(REPO_ROOT, "dist"), "cli.js"),
       "serve",

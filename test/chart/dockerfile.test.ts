@@ -25,7 +25,11 @@ test("production dependencies only, non-root numeric user, the chart's entrypoin
   const runtime = instructions.slice(instructions.findLastIndex((line) => /^FROM\s/.test(line)));
   t.deepEqual(
     runtime.filter((line) => /^(USER|ENTRYPOINT|CMD)\s/.test(line)),
-    ["USER 65532:65532", 'ENTRYPOINT ["node", "/app/dist/cli.js"]', 'CMD ["serve"]'],
+    [
+      "USER 65532:65532",
+      'ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/dist/cli.js"]',
+      'CMD ["serve"]',
+    ],
   );
   // The chart runs as the same user (the kubelet checks runAsNonRoot against a numeric USER).
   const values = readFileSync(

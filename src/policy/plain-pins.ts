@@ -26,7 +26,7 @@ export interface PlainPin {
 }
 
 export interface PlainPinsBlock {
-  /** The document with the block's lines emptied (line numbers kept): `pins:` reads as null. */
+  /** The document without the block's lines (those after it move up): `pins:` reads as null. */
   readonly rest: string;
   /** The 1-based line of the top-level `pins:` key. */
   readonly keyLine: number;
@@ -59,9 +59,10 @@ export function readPlainPins(text: string): PlainPinsBlock | undefined {
   const lines = new Lines(text, key.end, key.line + 1);
   const pins = readBlock(lines);
   if (pins === undefined) return undefined;
-  // The block's lines emptied, the line breaks kept: every other line keeps its number.
-  const breaks = "\n".repeat(Math.max(0, lines.count - 1));
-  const rest = text.slice(0, key.end) + breaks + text.slice(lines.blockEnd);
+  // Without the block's lines; the lines after it move up, which matters not: only the `pins:`
+  // line's number is compared, and a rest with any issue is read again whole by yaml.
+  const after = lines.count === 0 ? key.end : Math.min(text.length, lines.blockEnd + 1);
+  const rest = text.slice(0, key.end) + text.slice(after);
   return { rest, keyLine: key.line, pins };
 }
 

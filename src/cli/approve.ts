@@ -4,7 +4,7 @@ import { REVIEW_PATHS } from "../policy/pin-review.ts";
 import type { PinRecord, PinReview } from "../policy/schema.ts";
 import { rfc3339 } from "../policy/time.ts";
 import { isDigest, pinKeyOf, tryParseReference } from "../reference/index.ts";
-import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
+import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 import { reviewChange } from "./approve-review.ts";
 import { parseSize } from "./download-cap.ts";
 import { downloadProgress } from "./download-progress.ts";
@@ -72,10 +72,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  const fail = (message: string): number => {
-    io.stderr(`digestpin approve: ${message}\n\n${usage}`);
-    return EXIT_USAGE;
-  };
+  const fail = usageError(approveCommand, io);
   const [input, ...extra] = positionals;
   if (input === undefined || extra.length > 0) return fail("give exactly one image reference");
   if (values.reason === undefined || values.reason.trim() === "")

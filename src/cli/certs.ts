@@ -1,11 +1,10 @@
 import { constants } from "node:fs";
 import { access, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { createCertificateAuthority, createServingCertificate } from "../tls/certificates.ts";
 import { certificateHosts, hostProblem, isDnsLabel } from "../tls/hosts.ts";
 import { parseCertificate } from "../tls/material.ts";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 
 const usage = `Usage: digestpin certs --service NAME --namespace NS --out DIR [options]
 
@@ -37,31 +36,23 @@ export const certsCommand: Command = {
 const CA_DAYS = 3650;
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
-  const fail = (message: string): number => {
-    io.stderr(`digestpin certs: ${message}\n\n${usage}`);
-    return EXIT_USAGE;
-  };
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        service: { type: "string" },
-        namespace: { type: "string" },
-        out: { type: "string" },
-        host: { type: "string", multiple: true },
-        days: { type: "string", default: "365" },
-        force: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-  if (values.help === true) {
-    io.stdout(usage);
-    return 0;
-  }
+  const parsed = readCommandArgs(
+    certsCommand,
+    args,
+    {
+      service: { type: "string" },
+      namespace: { type: "string" },
+      out: { type: "string" },
+      host: { type: "string", multiple: true },
+      days: { type: "string", default: "365" },
+      force: { type: "boolean" },
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  const fail = usageError(certsCommand, io);
+  if (positionals.length > 0) return fail(`unexpected argument "${positionals[0] ?? ""}"`);
   const { service, namespace, out } = values;
   if (service === undefined || namespace === undefined || out === undefined) {
     return fail("--service, --namespace and --out are required");

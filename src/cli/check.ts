@@ -13,7 +13,7 @@ import {
   type ManifestObject,
 } from "./check-manifests.ts";
 import { formatTable } from "./check-table.ts";
-import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
+import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 import { lookupOptions, lookupUsage, mapLimited, openRegistrySession } from "./pin-registry.ts";
 import type { RegistrySession } from "./pin-registry.ts";
 import {
@@ -76,10 +76,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  const fail = (message: string): number => {
-    io.stderr(`digestpin check: ${message}\n\n${usage}`);
-    return EXIT_USAGE;
-  };
+  const fail = usageError(checkCommand, io);
   if (positionals.length > 0)
     return fail(`unexpected argument "${positionals[0] ?? ""}"; give manifests with -f`);
   const paths = values.filename ?? [];

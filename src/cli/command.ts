@@ -26,6 +26,17 @@ export function wantsHelp(args: readonly string[]): boolean {
   return args.includes("--help") || args.includes("-h");
 }
 
+/** Reports a usage error of `command` (the message, then its usage) and returns EXIT_USAGE. */
+export function usageError(
+  command: Pick<Command, "name" | "usage">,
+  io: CliIO,
+): (message: string) => number {
+  return (message) => {
+    io.stderr(`digestpin ${command.name}: ${message}\n\n${command.usage}`);
+    return EXIT_USAGE;
+  };
+}
+
 type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 type WithHelp<O extends OptionsConfig> = O & { help: { type: "boolean"; short: "h" } };
 export type CommandArgs<O extends OptionsConfig> = ReturnType<
@@ -51,8 +62,7 @@ export function readCommandArgs<O extends OptionsConfig>(
       options: { ...options, help: { type: "boolean", short: "h" } },
     });
   } catch (error) {
-    io.stderr(`digestpin ${command.name}: ${(error as Error).message}\n\n${command.usage}`);
-    return EXIT_USAGE;
+    return usageError(command, io)((error as Error).message);
   }
   if ((parsed.values as { help?: boolean }).help === true) {
     io.stdout(command.usage);

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
+import { EXIT_USAGE, usageError, type CliIO, type Command } from "./command.ts";
 import {
   canonicalOf,
   familiarOf,
@@ -42,8 +42,7 @@ function run(args: readonly string[], io: CliIO): number {
     return 0;
   }
   if (inputs.length === 0) {
-    io.stderr(`digestpin parse: no image reference given\n\n${usage}`);
-    return EXIT_USAGE;
+    return usageError(parseCommand, io)("no image reference given");
   }
   let status = 0;
   for (const input of inputs) {

@@ -4,7 +4,7 @@ import type { PinRecord } from "../policy/schema.ts";
 import { rfc3339 } from "../policy/time.ts";
 import { canonicalOf, pinKeyOf, tryParseReference } from "../reference/index.ts";
 import { objectsOf, readManifestFiles } from "./check-manifests.ts";
-import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
+import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 import { pinEdit, type PinStep } from "./pin-plan.ts";
 import {
   lookupOptions,
@@ -69,17 +69,14 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  const usageError = (message: string): number => {
-    io.stderr(`digestpin pin: ${message}\n\n${usage}`);
-    return EXIT_USAGE;
-  };
+  const fail = usageError(pinCommand, io);
   if (positionals.length === 0 && values.filename === undefined) {
-    return usageError("no image reference or -f given");
+    return fail("no image reference or -f given");
   }
   const store = openPolicyStore(values, io.env);
-  if (typeof store === "string") return usageError(store);
+  if (typeof store === "string") return fail(store);
   const session = await openRegistrySession(values, io.env);
-  if (typeof session === "string") return usageError(session);
+  if (typeof session === "string") return fail(session);
   try {
     const inputs = await gatherInputs(positionals, values.filename ?? [], io);
     if (inputs === undefined) return 1;

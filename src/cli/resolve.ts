@@ -2,7 +2,7 @@ import { parseDuration } from "../policy/duration.ts";
 import { canonicalOf, parseReference } from "../reference/index.ts";
 import type { ManifestAnswer } from "../registry/fetch-manifest.ts";
 import { Resolver } from "../registry/resolver.ts";
-import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
+import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 import {
   keychainFromFlags,
   registriesFromFlags,
@@ -50,10 +50,10 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   const { values, positionals } = parsed;
   const timeout = parseDuration(values.timeout);
   if (positionals.length === 0 || !timeout.ok) {
-    io.stderr(
-      `digestpin resolve: ${timeout.ok ? "no image reference given" : timeout.problem}\n\n${usage}`,
-    );
-    return EXIT_USAGE;
+    return usageError(
+      resolveCommand,
+      io,
+    )(timeout.ok ? "no image reference given" : timeout.problem);
   }
   const resolver = new Resolver({ registries: await registriesFromFlags(values), cacheTtlMs: 0 });
   try {

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { ControlPlane } from "../../test/harness/kube.ts";
-import { putConfigMap } from "../../test/integration/policy/cluster.ts";
+import { putConfigMap } from "../../test/harness/kube-configmaps.ts";
 import { generatedPins, pinsDocument, policyDocument } from "../fixtures/pins.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { memoryOf } from "../lib/process.ts";

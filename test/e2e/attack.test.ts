@@ -2,7 +2,8 @@ import test from "ava";
 import { parse } from "yaml";
 import { podManifest, tryCreate, yamlDocuments } from "../harness/e2e-objects.ts";
 import type { Shell } from "../harness/e2e-shell.ts";
-import { sharedE2e, SYSTEM_NAMESPACE, waitFor, type E2e } from "../harness/e2e-suite.ts";
+import { sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
+import { waitFor } from "../harness/wait.ts";
 
 // Scenario 1: the attack of /work/shared/seed-mutable-tags.md ("harmless:1.0" re-pushed with new
 // content), end to end: pin, deploy, re-push, denial (also on a dry-run), approval by a

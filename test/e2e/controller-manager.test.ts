@@ -1,7 +1,8 @@
 import test from "ava";
 import type { CoreV1Event } from "@kubernetes/client-node";
 import { workloadManifest, yamlDocuments } from "../harness/e2e-objects.ts";
-import { sharedE2e, waitFor, type E2e } from "../harness/e2e-suite.ts";
+import { sharedE2e, type E2e } from "../harness/e2e-suite.ts";
+import { waitFor } from "../harness/wait.ts";
 
 // Scenario 9: Pods made by kube-controller-manager (Deployment → ReplicaSet → Pods) go through
 // digestpin like any other: they come out pinned; after the tag drifts, scaling up fails with

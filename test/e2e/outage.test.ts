@@ -1,6 +1,7 @@
 import test from "ava";
 import { podManifest, tryCreate, yamlDocuments } from "../harness/e2e-objects.ts";
-import { sharedE2e, waitFor, type E2e } from "../harness/e2e-suite.ts";
+import { sharedE2e, type E2e } from "../harness/e2e-suite.ts";
+import { waitFor } from "../harness/wait.ts";
 import { startToxiproxy, type Proxy, type Pushed } from "../harness/testbed.ts";
 
 // Scenario 7: the registry goes away (toxiproxy cuts the only way to it). A pinned image is

@@ -1,13 +1,8 @@
 import test from "ava";
 import { SETTING_KEYS } from "../../src/policy/read-settings.ts";
 import { podManifest, tryCreate, yamlDocuments } from "../harness/e2e-objects.ts";
-import {
-  POLICY_CONFIGMAP,
-  sharedE2e,
-  SYSTEM_NAMESPACE,
-  waitFor,
-  type E2e,
-} from "../harness/e2e-suite.ts";
+import { POLICY_CONFIGMAP, sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
+import { waitFor } from "../harness/wait.ts";
 
 // Scenario 4: edits of the policy ConfigMap. validate-policy.digestpin.dev rejects an invalid
 // edit with the precise message; a valid edit takes effect; an invalid edit that slipped in

@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { ApiException, CoreV1Api, KubernetesObjectApi } from "@kubernetes/client-node";
+import { CoreV1Api, KubernetesObjectApi } from "@kubernetes/client-node";
 import { registryEntries } from "../helpers/resolver-for.ts";
 import { policyYaml, type PolicyInput } from "./e2e-policy.ts";
 import { createShell, Transcript, type Shell } from "./e2e-shell.ts";
 import { startControlPlane, type ControlPlane } from "./kube.ts";
 import { teardownList, type SuiteHooks } from "./kube-shared.ts";
+import { putConfigMap } from "./kube-configmaps.ts";
+import { createNamespace } from "./kube-namespace.ts";
 import type { Teardown } from "./lifecycle.ts";
 import {
   createCrane,
@@ -13,6 +14,7 @@ import {
   type Registry,
   type RegistryAuth,
 } from "./testbed.ts";
+import { waitFor } from "./wait.ts";
 import { startDigestpinWebhook, type DigestpinWebhook } from "./webhook.ts";
 
 /** digestpin's namespace in every e2e control plane (each test file has its own). */
@@ -94,12 +96,12 @@ export function sharedE2e(test: E2eHooks, options: E2eOptions): () => E2e {
     );
     const objects = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
     const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    await createNamespace(cluster, suite, SYSTEM_NAMESPACE);
+    await createNamespace(cluster.kubeConfig, suite, SYSTEM_NAMESPACE);
     const probeNamespace = await cluster.namespace(suite, "probe");
     const entries = registryList.flatMap(registryEntries);
     const policy = (input: Partial<PolicyInput> = {}): string =>
       policyYaml({ registries: entries, ...input });
-    await putConfigMap(objects, SYSTEM_NAMESPACE, POLICY_CONFIGMAP, {
+    await putConfigMap(cluster.kubeConfig, SYSTEM_NAMESPACE, POLICY_CONFIGMAP, {
       "policy.yaml": policy(),
     });
     const webhook = await startDigestpinWebhook(suite, cluster, {
@@ -123,14 +125,18 @@ export function sharedE2e(test: E2eHooks, options: E2eOptions): () => E2e {
       transcript,
       suite,
       namespace: (t, name) =>
-        name === undefined ? cluster.namespace(t, "e2e") : createNamespace(cluster, t, name),
+        name === undefined
+          ? cluster.namespace(t, "e2e")
+          : createNamespace(cluster.kubeConfig, t, name),
       shell: (t) => createShell(t, cluster),
       policy,
       policyText,
       async setPolicy(text) {
         if ((await policyText()) === text) return;
         const before = await webhook.metric("digestpin_policy_generation");
-        await putConfigMap(objects, SYSTEM_NAMESPACE, POLICY_CONFIGMAP, { "policy.yaml": text });
+        await putConfigMap(cluster.kubeConfig, SYSTEM_NAMESPACE, POLICY_CONFIGMAP, {
+          "policy.yaml": text,
+        });
         await waitFor("the webhook to load the new policy", async () =>
           (await webhook.metric("digestpin_policy_generation")) > before ? true : undefined,
         );
@@ -152,62 +158,4 @@ export function sharedE2e(test: E2eHooks, options: E2eOptions): () => E2e {
     if (shared === undefined) throw new Error("the e2e testbed did not start");
     return shared;
   };
-}
-
-/** Creates namespace `name` and its `default` ServiceAccount; deleted on teardown. */
-async function createNamespace(cluster: ControlPlane, t: Teardown, name: string): Promise<string> {
-  const objects = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
-  const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
-  await objects.create(namespace);
-  t.teardown(async () => {
-    await objects.delete(namespace).catch(() => undefined);
-  });
-  try {
-    await objects.create({
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: { name: "default", namespace: name },
-    });
-  } catch (error) {
-    if (!(error instanceof ApiException && error.code === 409)) throw error;
-  }
-  return name;
-}
-
-/** Creates or replaces a ConfigMap. */
-export async function putConfigMap(
-  objects: KubernetesObjectApi,
-  namespace: string,
-  name: string,
-  data: Record<string, string>,
-  labels: Record<string, string> = {},
-): Promise<void> {
-  const object = {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name, namespace, labels },
-    data,
-  };
-  try {
-    await objects.create(object);
-  } catch (error) {
-    if (!(error instanceof ApiException && error.code === 409)) throw error;
-    await objects.replace(object);
-  }
-}
-
-/** Polls `check` every 20 ms until it returns something other than undefined. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }

@@ -3,22 +3,33 @@ import { ApiException, KubernetesObjectApi, type KubeConfig } from "@kubernetes/
 import type { Teardown } from "./lifecycle.ts";
 
 /**
- * Creates a namespace named `PREFIX-RANDOM` and its `default` ServiceAccount (without
- * kube-controller-manager nobody else does, and the ServiceAccount admission plugin rejects
- * Pods without it). The namespace is deleted on `t`'s teardown.
+ * Creates a namespace named `PREFIX-RANDOM` and its `default` ServiceAccount; deleted on `t`'s
+ * teardown (see createNamespace).
  */
 export async function createTestNamespace(
   kubeConfig: KubeConfig,
   t: Teardown,
   prefix = "test",
 ): Promise<string> {
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const base = prefix
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 40);
-  const name = `${base || "test"}-${randomBytes(4).toString("hex")}`;
+  return createNamespace(kubeConfig, t, `${base || "test"}-${randomBytes(4).toString("hex")}`);
+}
+
+/**
+ * Creates namespace `name` and its `default` ServiceAccount (without kube-controller-manager
+ * nobody else does, and the ServiceAccount admission plugin rejects Pods without it). The
+ * namespace is deleted on `t`'s teardown.
+ */
+export async function createNamespace(
+  kubeConfig: KubeConfig,
+  t: Teardown,
+  name: string,
+): Promise<string> {
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
   await objects.create(namespace);
   t.teardown(async () => {

@@ -5,7 +5,7 @@ import { reportRow } from "../helpers/reliability.ts";
 import { freePort } from "../harness/ports.ts";
 import { startControlPlane } from "../harness/kube.ts";
 import { createCrane, startRegistry, tempDir } from "../harness/testbed.ts";
-import { putConfigMap } from "../integration/policy/cluster.ts";
+import { putConfigMap } from "../harness/kube-configmaps.ts";
 import type { DriverSummary } from "./load-driver.ts";
 import { runDriver, sampleRss, secretVolume, soakCa, startServe, until } from "./harness.ts";
 import { outcomesOf, type ImageOption } from "./outcomes.ts";

@@ -1,5 +1,5 @@
 import test from "ava";
-import { putConfigMap } from "../policy/cluster.ts";
+import { putConfigMap } from "../../harness/kube-configmaps.ts";
 import { configMapPins, digestpin, inCluster, putPolicy, sharedTestbed } from "./testbed.ts";
 
 // Review a moved tag with `digestpin diff`, accept it with `digestpin approve`.

@@ -8,7 +8,7 @@ import { createCrane, startRegistry, type Crane, type Registry } from "../../har
 import { runCli, type CliRun } from "../../helpers/run-cli.ts";
 import { checkPolicyDocument } from "../../../src/policy/document.ts";
 import type { PinRecord } from "../../../src/policy/schema.ts";
-import { putConfigMap, readConfigMapData } from "../policy/cluster.ts";
+import { putConfigMap, readConfigMapData } from "../../harness/kube-configmaps.ts";
 
 export interface CliTestbed {
   readonly cluster: ControlPlane;

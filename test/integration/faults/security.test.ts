@@ -19,7 +19,7 @@ import { reportRow } from "../../helpers/reliability.ts";
 import { startTestServer } from "../../helpers/webhook-server.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
 import { createCrane, startRegistry, tempDir } from "../../harness/testbed.ts";
-import { putConfigMap } from "../policy/cluster.ts";
+import { putConfigMap } from "../../harness/kube-configmaps.ts";
 import { capturedLogger } from "./matrix.ts";
 import { secretsIn } from "./secrets.ts";
 

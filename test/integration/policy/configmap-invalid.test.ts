@@ -5,7 +5,9 @@ import { EventRecorder } from "../../../src/kube/events.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
 import type { Teardown } from "../../harness/lifecycle.ts";
-import { digest, PINS_HEADER, pinsYaml, POLICY_HEADER, putConfigMap, waitFor } from "./cluster.ts";
+import { digest, PINS_HEADER, pinsYaml, POLICY_HEADER } from "./documents.ts";
+import { putConfigMap } from "../../harness/kube-configmaps.ts";
+import { waitFor } from "../../harness/wait.ts";
 
 // Invalid edits of the policy ConfigMaps: the last good policy stays, and people are told.
 

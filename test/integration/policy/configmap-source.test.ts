@@ -4,7 +4,9 @@ import { EventRecorder } from "../../../src/kube/events.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
 import type { Teardown } from "../../harness/lifecycle.ts";
-import { digest, pinsYaml, POLICY_HEADER, putConfigMap, waitFor } from "./cluster.ts";
+import { digest, pinsYaml, POLICY_HEADER } from "./documents.ts";
+import { putConfigMap } from "../../harness/kube-configmaps.ts";
+import { waitFor } from "../../harness/wait.ts";
 
 // The ConfigMap policy source against a real API server: watch, swap, keep the last good one.
 

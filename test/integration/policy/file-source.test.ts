@@ -4,7 +4,8 @@ import test from "ava";
 import { FilePolicySource } from "../../../src/policy/file-source.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { tempDir, type Teardown } from "../../harness/testbed.ts";
-import { digest, PINS_HEADER, pinsYaml, POLICY_HEADER, waitFor } from "./cluster.ts";
+import { digest, PINS_HEADER, pinsYaml, POLICY_HEADER } from "./documents.ts";
+import { waitFor } from "../../harness/wait.ts";
 
 // The file policy source on a real file system: edits in place, atomic renames, bad edits.
 

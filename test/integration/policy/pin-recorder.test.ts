@@ -9,14 +9,9 @@ import {
 import { checkPolicyDocument } from "../../../src/policy/document.ts";
 import type { PinsDocument } from "../../../src/policy/schema.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
-import {
-  digest,
-  PINS_HEADER,
-  POLICY_HEADER,
-  putConfigMap,
-  readConfigMapData,
-  waitFor,
-} from "./cluster.ts";
+import { digest, PINS_HEADER, POLICY_HEADER } from "./documents.ts";
+import { putConfigMap, readConfigMapData } from "../../harness/kube-configmaps.ts";
+import { waitFor } from "../../harness/wait.ts";
 
 // Trust-on-first-use pins written to their own ConfigMap by concurrent writers.
 

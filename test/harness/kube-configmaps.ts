@@ -1,23 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   ApiException,
   CoreV1Api,
   KubernetesObjectApi,
   type KubeConfig,
 } from "@kubernetes/client-node";
-
-/** `sha256:` and 64 times `c`. */
-export const digest = (c: string): string => `sha256:${c.repeat(64)}`;
-
-export const POLICY_HEADER = "apiVersion: digestpin.dev/v1alpha1\nkind: Policy\n";
-export const PINS_HEADER = "apiVersion: digestpin.dev/v1alpha1\nkind: Pins\n";
-
-/** A pins block: `key: digest` lines. */
-export function pinsYaml(pins: Record<string, string>): string {
-  const entries = Object.entries(pins);
-  if (entries.length === 0) return "pins: {}\n";
-  return `pins:\n${entries.map(([key, value]) => `  ${key}: ${value}\n`).join("")}`;
-}
 
 /** Creates or replaces a ConfigMap (plain objects through KubernetesObjectApi). */
 export async function putConfigMap(
@@ -42,6 +28,7 @@ export async function putConfigMap(
   }
 }
 
+/** A ConfigMap's data, or undefined when there is no such ConfigMap. */
 export async function readConfigMapData(
   kubeConfig: KubeConfig,
   namespace: string,
@@ -53,21 +40,5 @@ export async function readConfigMapData(
   } catch (error) {
     if (error instanceof ApiException && error.code === 404) return undefined;
     throw error;
-  }
-}
-
-/** Polls `check` every 10 ms until it returns something other than undefined/false. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
   }
 }

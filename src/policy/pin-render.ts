@@ -1,6 +1,6 @@
 import { Document, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
 import { reviewNode } from "./pin-review.ts";
-import { API_VERSION, type PinHistoryEntry, type PinRecord } from "./schema.ts";
+import { API_VERSION, HISTORY_FIELDS, type PinHistoryEntry, type PinRecord } from "./schema.ts";
 
 /** A pin's value as written under its key. */
 export type PinValue = Omit<PinRecord, "key" | "origin">;
@@ -44,15 +44,6 @@ export function platformsNode(
   }
   return map;
 }
-
-const HISTORY_FIELDS = [
-  "pinnedAt",
-  "pinnedBy",
-  "reason",
-  "replacedAt",
-  "replacedBy",
-  "replaceReason",
-] as const;
 
 export function historyNode(entry: PinHistoryEntry): YAMLMap {
   const map = new YAMLMap();

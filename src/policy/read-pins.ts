@@ -4,22 +4,13 @@ import { digestProblem, platformProblem, timestampProblem } from "./formats.ts";
 import { quote } from "./issues.ts";
 import { readReview } from "./pin-review.ts";
 import type { PlainPin } from "./plain-pins.ts";
-import type { PinHistoryEntry, PinRecord } from "./schema.ts";
+import { HISTORY_FIELDS, type PinHistoryEntry, type PinRecord } from "./schema.ts";
 import { childPath, describe, type Entry, type YamlReader } from "./yaml-reader.ts";
 
 const PIN_KEYS = ["digest", "pinnedAt", "pinnedBy", "reason", "platforms", "history"];
-const HISTORY_KEYS = [
-  "digest",
-  "pinnedAt",
-  "pinnedBy",
-  "reason",
-  "replacedAt",
-  "replacedBy",
-  "replaceReason",
-] as const;
 const TIMES: readonly string[] = ["pinnedAt", "replacedAt"];
 
-type Metadata = Partial<Record<(typeof HISTORY_KEYS)[number], string>>;
+type Metadata = Partial<Record<(typeof HISTORY_FIELDS)[number], string>>;
 
 /**
  * `pins`: canonical or familiar `name:tag` → a digest, or a mapping with the digest and its
@@ -136,10 +127,10 @@ function readRecord(reader: YamlReader, entry: Entry, path: string): RecordBody 
 function readHistory(reader: YamlReader, node: Node, path: string): PinHistoryEntry[] {
   const history: PinHistoryEntry[] = [];
   for (const item of reader.list(node, path) ?? []) {
-    const fields = reader.fields(item.node, item.path, [...HISTORY_KEYS, "review"]);
+    const fields = reader.fields(item.node, item.path, ["digest", ...HISTORY_FIELDS, "review"]);
     if (fields === undefined) continue;
     const digest = requiredDigest(reader, item.node, fields, item.path);
-    const metadata = readMetadata(reader, fields, item.path, HISTORY_KEYS.slice(1));
+    const metadata = readMetadata(reader, fields, item.path, HISTORY_FIELDS);
     const reviewNode = fields.get("review")?.value ?? null;
     const review =
       reviewNode === null ? undefined : readReview(reader, reviewNode, `${item.path}.review`);

@@ -95,6 +95,16 @@ export interface SourceLocation {
 }
 
 /** An earlier digest of a pin, and who replaced it when and why. */
+/** A history entry's fields besides its digest and review, in the order they are written. */
+export const HISTORY_FIELDS = [
+  "pinnedAt",
+  "pinnedBy",
+  "reason",
+  "replacedAt",
+  "replacedBy",
+  "replaceReason",
+] as const;
+
 export interface PinHistoryEntry {
   readonly digest: string;
   readonly pinnedAt?: string;

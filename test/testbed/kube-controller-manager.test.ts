@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi } from "@kubernetes/client-node";
 import test from "ava";
 import { residentBytes } from "../harness/kube-launch.ts";
 import { sharedControlPlane } from "../harness/kube-shared.ts";
+import { waitFor } from "../harness/wait.ts";
 
 const controlPlane = sharedControlPlane(test); // with kube-controller-manager, the default
 
@@ -56,11 +56,9 @@ test("namespaces get their default ServiceAccount and kube-root-ca.crt, and are 
 
   // The namespace controller empties and removes deleted namespaces.
   await core.deleteNamespace({ name: namespace });
-  await eventually(async () => {
-    const list = await core.listNamespace({ fieldSelector: `metadata.name=${namespace}` });
-    return list.items.length === 0 ? true : undefined;
-  });
-  t.pass();
+  const gone = () => core.listNamespace({ fieldSelector: `metadata.name=${namespace}` });
+  await eventually(async () => ((await gone()).items.length === 0 ? true : undefined));
+  t.deepEqual((await gone()).items, []);
 });
 
 test("start-up time and memory of the control plane with kube-controller-manager", async (t) => {
@@ -94,12 +92,5 @@ spec:
 `;
 
 /** Polls `probe` until it returns something, for what controllers do asynchronously. */
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not so after ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
+const eventually = <T>(probe: () => Promise<T | undefined>): Promise<T> =>
+  waitFor("the controller manager", probe, 60_000, 200);

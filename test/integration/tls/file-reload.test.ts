@@ -3,7 +3,6 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { TLSSocket } from "node:tls";
 import test from "ava";
 import { Agent, buildConnector, request } from "undici";
@@ -17,6 +16,7 @@ import {
 import { FileTlsSource, secureContextOptions } from "../../../src/tls/index.ts";
 import { servingCertificate } from "../../../src/tls/material.ts";
 import { tempDir, type Teardown } from "../../harness/lifecycle.ts";
+import { waitFor } from "../../harness/wait.ts";
 
 const ca = createCertificateAuthority({ commonName: "reload test CA" });
 const issue = (): CertificatePair =>
@@ -88,13 +88,8 @@ function recordingAgent(t: Teardown, seen: string[], connections: number): Agent
   return agent;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 10_000): Promise<true> =>
+  waitFor(what, () => condition() || undefined, timeoutMs);
 
 test("mounted certificates are reloaded mid-traffic without a failed request or a dropped connection", async (t) => {
   const volume = new SecretVolume(await tempDir(t, "tls-volume"));

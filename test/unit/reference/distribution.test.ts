@@ -107,11 +107,13 @@ function agrees(input: string): void {
 }
 
 test("accepts and rejects exactly what distribution/reference does (generated)", (t) => {
-  fc.assert(fc.property(referenceLike, agrees), { numRuns: 30000 });
-  t.pass();
+  t.notThrows(() => {
+    fc.assert(fc.property(referenceLike, agrees), { numRuns: 30000 });
+  });
 });
 
 test("accepts and rejects exactly what distribution/reference does (any string)", (t) => {
-  fc.assert(fc.property(fc.string({ maxLength: 40 }), agrees), { numRuns: 5000 });
-  t.pass();
+  t.notThrows(() => {
+    fc.assert(fc.property(fc.string({ maxLength: 40 }), agrees), { numRuns: 5000 });
+  });
 });

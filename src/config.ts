@@ -60,6 +60,9 @@ export const serveOptions = {
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The levels `--log-level` takes (pino's, from the most to the least verbose). */
+export const LOG_LEVELS: readonly string[] = ["trace", "debug", "info", "warn", "error"];
 export type ConfigResult =
   { ok: true; config: ServeConfig } | { ok: false; error: string } | { ok: "help" };
 
@@ -83,6 +86,12 @@ export function parseServeConfig(args: readonly string[], env: Env): ConfigResul
   for (const [name, value] of Object.entries(numbers)) {
     if (value === undefined)
       return { ok: false, error: `--${kebab(name)} is out of range or not a number` };
+  }
+  if (!LOG_LEVELS.includes(values["log-level"])) {
+    return {
+      ok: false,
+      error: `--log-level "${values["log-level"]}" is not one of ${LOG_LEVELS.join(", ")}`,
+    };
   }
   const policy = policyChoice(values, namespace, inCluster);
   if (typeof policy === "string") return { ok: false, error: policy };

@@ -19,11 +19,14 @@ export interface ServerOptions {
   readonly metricsPort: number;
   readonly certificate: ServingCertificate;
   readonly deps: EndpointDeps;
-  /** Whether a policy is loaded and the webhook can answer (for /readyz). */
-  readonly ready: () => boolean;
+  /** Whether the webhook can answer (a policy is loaded), and why not (for /readyz). */
+  readonly readiness: () => Readiness;
   /** How long readiness fails before the listener closes, so load balancers stop sending. */
   readonly drainDelayMs?: number;
 }
+
+export type Readiness =
+  { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
 export interface RunningServer {
   readonly url: string;
@@ -107,13 +110,14 @@ function probesApp(options: ServerOptions, draining: () => boolean): express.Exp
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  const readiness = (): Readiness =>
+    draining() ? { ready: false, reason: "draining" } : options.readiness();
   app.get("/readyz", (_req, res) => {
-    const ready = !draining() && options.ready();
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? "ready" : draining() ? "draining" : "no valid policy loaded" });
+    const now = readiness();
+    res.status(now.ready ? 200 : 503).json({ status: now.ready ? "ready" : now.reason });
   });
   app.get("/metrics", async (_req, res) => {
+    options.deps.metrics.ready.set(readiness().ready ? 1 : 0);
     const registry = options.deps.metrics.registry;
     res.setHeader("content-type", registry.contentType);
     res.send(await registry.metrics());

@@ -1,5 +1,6 @@
 import { withoutRedaction, type Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { driftOf } from "./drift.ts";
 import { handleReview, type AdmissionDeps } from "./handler.ts";
 import type { Judged } from "./respond.ts";
 import {
@@ -47,8 +48,8 @@ export async function answerReview(
     deps.onJudged?.(request, outcome.judged);
     for (const { decision } of outcome.judged) {
       deps.metrics.images.inc({ endpoint, action: decision.action, reason: decision.reason });
-      if (decision.reason === "drift" && decision.action === "deny")
-        deps.metrics.driftDenials.inc();
+      const drift = driftOf(decision);
+      if (drift !== undefined) deps.metrics.drift.inc({ action: drift.action });
     }
   } catch (error) {
     deps.logger.error({ err: error, uid: request.uid }, "admission review failed");

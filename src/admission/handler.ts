@@ -1,9 +1,12 @@
 import type { ImageFactsSource } from "../policy/decide-facts.ts";
-import type { Decision, PinRecord, Policy } from "../policy/index.ts";
+import type { Decision, DecisionReason, PinRecord, Policy } from "../policy/index.ts";
+import type { Labels } from "../policy/label-selector.ts";
+import { nameOnlyLabels, policyInNamespace } from "../policy/namespace-settings.ts";
 import { pinKeyOf } from "../reference/index.ts";
 import type { Keychain } from "../registry/credentials.ts";
 import { findImages, type ImageSlot } from "./images.ts";
 import { judgeImages, type ResolveFn } from "./judge.ts";
+import { asksValidateOnly, controllerOf, VALIDATE_ONLY_LABEL } from "./object-meta.ts";
 import { reviewPolicyConfigMap, type PolicyConfigMaps } from "./policy-configmap.ts";
 import { buildResponse, type Judged } from "./respond.ts";
 import { requireDigest } from "./require-digests.ts";
@@ -30,6 +33,11 @@ export interface AdmissionDeps {
   readonly policyConfigMaps?: PolicyConfigMaps;
   /** Manifests and declared bases by digest (baseImages, drift notes); none: never read. */
   readonly facts?: ImageFactsSource;
+  /**
+   * The labels of a namespace (for `namespaces` rules and the validate-only label); absent:
+   * only its name is known (`kubernetes.io/metadata.name`).
+   */
+  readonly namespaceLabels?: (namespace: string) => Promise<Labels>;
 }
 
 export interface ReviewOutcome {
@@ -64,8 +72,8 @@ export async function handleReview(
   if (role === "none" || slots.length === 0) {
     return { response: { uid: request.uid, allowed: true }, judged: [], role };
   }
-  const policy = deps.policy();
-  if (policy === undefined) {
+  const loaded = deps.policy();
+  if (loaded === undefined) {
     const message = "digestpin has no valid policy loaded yet, so it cannot admit images";
     return {
       response: {
@@ -77,12 +85,39 @@ export async function handleReview(
       role,
     };
   }
-  const judged = await judge(role, slots, request, policy, deps);
+  const namespace = request.namespace ?? "";
+  const labels = await (deps.namespaceLabels?.(namespace) ?? nameOnlyLabels(namespace));
+  const policy = policyInNamespace(loaded, labels);
+  const validateOnly =
+    policy.settings.rewrite === "none" ||
+    labels[VALIDATE_ONLY_LABEL] === "true" ||
+    asksValidateOnly(request.kind.kind, request.object);
+  const judged = await judge(effectiveRole(role, validateOnly), slots, request, policy, deps);
   return { response: buildResponse(request, judged), judged, role };
 }
 
+/**
+ * The role under validate-only: the validating pass judges tags as written (they stay tags);
+ * the mutating pass keeps its role, and judge() leaves what the tag serves unchanged.
+ */
+function effectiveRole(role: Role, validateOnly: boolean): Role | "validate-only" {
+  if (!validateOnly) return role;
+  return role === "rewrite"
+    ? "validate-only"
+    : role === "require-digests"
+      ? "check-template"
+      : role;
+}
+
+/** Decisions whose digest is the one the tag serves right now: validate-only leaves the tag. */
+const TAG_SERVES_DIGEST: ReadonlySet<DecisionReason> = new Set([
+  "pinned",
+  "trust-on-first-use",
+  "resolved",
+]);
+
 async function judge(
-  role: Role,
+  role: Role | "validate-only",
   slots: readonly ImageSlot[],
   request: AdmissionRequest,
   policy: Policy,
@@ -98,6 +133,7 @@ async function judge(
     {
       namespace,
       dryRun: request.dryRun,
+      controlled: controllerOf(request.object) !== undefined,
       deadline: deps.now() + deps.budgetMs,
       keychain: () => (keychain ??= deps.keychainFor(request)),
       now: deps.now,
@@ -112,11 +148,13 @@ async function judge(
     if (judged === undefined) throw new Error("a decision per image");
     const decision = recorded.get(slot.image) ?? judged;
     // A template is judged as written and left unchanged: what would be rewritten is admitted.
-    return {
-      slot,
-      decision:
-        role === "check-template" && decision.action === "mutate" ? asAllowed(decision) : decision,
-    };
+    // Validate-only leaves a tag that serves the admitted digest; only the pin of a moved tag
+    // (or of an unreachable registry) is still written, since the tag would pull other bytes.
+    const unchanged =
+      decision.action === "mutate" &&
+      (role === "check-template" ||
+        (role === "validate-only" && TAG_SERVES_DIGEST.has(decision.reason)));
+    return { slot, decision: unchanged ? asAllowed(decision) : decision };
   });
 }
 
@@ -183,6 +221,7 @@ function asAllowed(decision: Decision): Decision {
     message: decision.message,
     wouldDeny: false,
     ...(decision.warning !== undefined && { warning: decision.warning }),
+    ...(decision.drift !== undefined && { drift: decision.drift }),
   };
 }
 

@@ -76,6 +76,15 @@ function items(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
+/** The pod template (metadata and spec) of a workload; undefined for a Pod or another kind. */
+export function podTemplateOf(kind: string, object: unknown): unknown {
+  const path = specPath(kind);
+  if (path === undefined || kind === "Pod") return undefined;
+  let template: unknown = object;
+  for (const key of path.slice(0, -1)) template = field(template, key);
+  return template;
+}
+
 /** The pod spec inside an object of a pod-carrying kind, if it has one. */
 export function podSpecOf(kind: string, object: unknown): Record<string, unknown> | undefined {
   const path = specPath(kind);

@@ -1,5 +1,5 @@
 import { applyImageFacts, type ImageFactsSource } from "../policy/decide-facts.ts";
-import type { Decision, Policy, RegistryObservation } from "../policy/index.ts";
+import type { Decision, DecisionContext, Policy, RegistryObservation } from "../policy/index.ts";
 import { decideWith } from "../policy/index.ts";
 import type { ImageReference } from "../reference/index.ts";
 import type { Keychain } from "../registry/credentials.ts";
@@ -13,9 +13,7 @@ export type ResolveFn = (
   options: ResolveOptions,
 ) => Promise<ManifestAnswer>;
 
-export interface JudgeContext {
-  readonly namespace: string;
-  readonly dryRun: boolean;
+export interface JudgeContext extends DecisionContext {
   /** Epoch ms by which every registry answer must be in. */
   readonly deadline: number;
   /** Credentials for the review, fetched only if some image needs the registry. */

@@ -1,3 +1,4 @@
+import { isDigestpinError } from "../errors.ts";
 import { EXIT_USAGE, type CliIO } from "./command.ts";
 import { commands } from "./index.ts";
 
@@ -26,5 +27,13 @@ export async function dispatch(argv: readonly string[], io: CliIO): Promise<numb
     io.stderr(`digestpin: unknown command "${name}"\n\n${overview()}`);
     return EXIT_USAGE;
   }
-  return command.run(rest, io);
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    // Whatever a command did not handle still ends as one line, never a stack trace.
+    const message = error instanceof Error ? error.message : String(error);
+    const internal = isDigestpinError(error) ? "" : " (an unexpected error: please report it)";
+    io.stderr(`digestpin ${name}: ${message.split("\n")[0] ?? message}${internal}\n`);
+    return 1;
+  }
 }

@@ -1,4 +1,5 @@
 import { parseServeConfig } from "../config.ts";
+import { isDigestpinError } from "../errors.ts";
 import { createLogger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { startWebhook } from "../serve/webhook.ts";
@@ -59,8 +60,11 @@ export const serveCommand: Command = {
     try {
       webhook = await startWebhook(parsed.config, { logger, metrics, instance: io.env.POD_NAME });
     } catch (error) {
-      logger.fatal({ err: error }, "digestpin could not start");
-      io.stderr(`digestpin serve: ${(error as Error).message}\n`);
+      // What the operator must fix, in one line (and the issues of an invalid policy file).
+      const message = error instanceof Error ? error.message : String(error);
+      if (isDigestpinError(error)) logger.fatal({ code: error.code }, message);
+      else logger.fatal({ err: error }, "digestpin could not start");
+      io.stderr(`digestpin serve: ${message}\n`);
       return 1;
     }
     const signal = await new Promise<string>((resolve) => {

@@ -6,6 +6,7 @@ import {
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { DigestpinError } from "../errors.ts";
+import { explainKubeError } from "./errors.ts";
 
 /** Someone else changed (or created) the ConfigMap first: read it again and redo the change. */
 export class ConfigMapConflictError extends DigestpinError {
@@ -27,11 +28,13 @@ export class ConfigMapConflictError extends DigestpinError {
  */
 export class ConfigMaps {
   readonly #api: CoreV1Api;
+  readonly #kubeConfig: KubeConfig;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
   ) {
+    this.#kubeConfig = kubeConfig;
     this.#api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
@@ -41,16 +44,20 @@ export class ConfigMaps {
       return await this.#api.readNamespacedConfigMap({ name, namespace: this.namespace });
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return undefined;
-      throw error;
+      throw this.#explain(error, `read configmap ${this.namespace}/${name}`);
     }
   }
 
   async list(labelSelector: string): Promise<V1ConfigMap[]> {
-    const list = await this.#api.listNamespacedConfigMap({
-      namespace: this.namespace,
-      labelSelector,
-    });
-    return list.items;
+    try {
+      const list = await this.#api.listNamespacedConfigMap({
+        namespace: this.namespace,
+        labelSelector,
+      });
+      return list.items;
+    } catch (error) {
+      throw this.#explain(error, `list configmaps in ${this.namespace}`);
+    }
   }
 
   /** Creates the ConfigMap; ConfigMapConflictError when it exists already. */
@@ -100,8 +107,12 @@ export class ConfigMaps {
       if (error instanceof ApiException && error.code === 409) {
         throw new ConfigMapConflictError(this.namespace, name, { cause: error });
       }
-      throw error;
+      throw this.#explain(error, `write configmap ${this.namespace}/${name}`);
     }
+  }
+
+  #explain(error: unknown, doing: string): Error {
+    return explainKubeError(error, this.#kubeConfig, doing);
   }
 }
 

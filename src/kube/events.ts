@@ -6,7 +6,6 @@ import {
   V1ObjectMeta,
   V1ObjectReference,
   type KubeConfig,
-  type V1ConfigMap,
 } from "@kubernetes/client-node";
 import { silentLogger, type Logger } from "../observability/logger.ts";
 
@@ -17,6 +16,36 @@ export interface EventRecorderOptions {
   readonly instance?: string;
   readonly logger?: Logger;
   readonly now?: () => Date;
+}
+
+/** The object an Event is about (its involvedObject); it need not exist (a denied Pod does not). */
+export interface EventSubject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string | undefined;
+  readonly resourceVersion?: string | undefined;
+}
+
+/** A ConfigMap as an Event's subject. */
+export function configMapSubject(configMap: {
+  readonly metadata?: {
+    readonly namespace?: string;
+    readonly name?: string;
+    readonly uid?: string;
+    readonly resourceVersion?: string;
+  };
+}): EventSubject {
+  const metadata = configMap.metadata ?? {};
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    namespace: metadata.namespace ?? "default",
+    name: metadata.name ?? "",
+    uid: metadata.uid,
+    resourceVersion: metadata.resourceVersion,
+  };
 }
 
 /** Longer messages are cut: `kubectl describe` shows Events in one table row. */
@@ -42,23 +71,22 @@ export class EventRecorder {
     this.#now = options.now ?? (() => new Date());
   }
 
-  async warning(object: V1ConfigMap, reason: string, message: string): Promise<void> {
-    const metadata = object.metadata ?? new V1ObjectMeta();
-    const namespace = metadata.namespace ?? "default";
+  async warning(subject: EventSubject, reason: string, message: string): Promise<void> {
+    const { namespace, name } = subject;
     const now = this.#now();
     const text =
       message.length <= MESSAGE_LIMIT ? message : `${message.slice(0, MESSAGE_LIMIT - 1)}…`;
     const involved = Object.assign(new V1ObjectReference(), {
-      apiVersion: "v1",
-      kind: "ConfigMap",
+      apiVersion: subject.apiVersion,
+      kind: subject.kind,
       namespace,
-      name: metadata.name,
-      uid: metadata.uid,
-      resourceVersion: metadata.resourceVersion,
+      name,
+      ...(subject.uid !== undefined && subject.uid !== "" && { uid: subject.uid }),
+      ...(subject.resourceVersion !== undefined && { resourceVersion: subject.resourceVersion }),
     });
     const body = Object.assign(new CoreV1Event(), {
       metadata: Object.assign(new V1ObjectMeta(), {
-        name: `${metadata.name ?? "object"}.${randomBytes(8).toString("hex")}`,
+        name: `${eventNamePrefix(name)}.${randomBytes(8).toString("hex")}`,
         namespace,
       }),
       involvedObject: involved,
@@ -76,9 +104,19 @@ export class EventRecorder {
       await this.#api.createNamespacedEvent({ namespace, body });
     } catch (error) {
       this.#logger.warn(
-        { err: error, object: `${namespace}/${metadata.name ?? ""}`, reason },
+        { err: error, object: `${subject.kind} ${namespace}/${name}`, reason },
         "could not record a Kubernetes Event",
       );
     }
   }
+}
+
+/** An Event name's prefix from the object's name: a DNS subdomain (a generated name's "…" dropped). */
+function eventNamePrefix(name: string): string {
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, "")
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "")
+    .slice(0, 200);
+  return cleaned === "" ? "object" : cleaned;
 }

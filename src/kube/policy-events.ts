@@ -1,7 +1,7 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { formatIssue, type PolicyIssue } from "../policy/issues.ts";
 import { configMapSource } from "../policy/locations.ts";
-import type { EventRecorder } from "./events.ts";
+import { configMapSubject, type EventRecorder } from "./events.ts";
 
 export const INVALID_POLICY_REASON = "InvalidPolicy";
 
@@ -40,7 +40,7 @@ export class InvalidPolicyReporter {
       if (this.#reported.has(key)) continue;
       if (this.#reported.size >= 1000) this.#reported.clear();
       this.#reported.add(key);
-      void this.events.warning(configMap, INVALID_POLICY_REASON, message);
+      void this.events.warning(configMapSubject(configMap), INVALID_POLICY_REASON, message);
     }
   }
 }

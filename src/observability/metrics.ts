@@ -30,9 +30,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly driftDenials = new Counter({
-    name: "digestpin_drift_denials_total",
-    help: "Images denied because their tag now points at another digest than the pin.",
+  readonly drift = new Counter({
+    name: "digestpin_drift_total",
+    help:
+      "Images whose pinned tag the registry now serves at another digest, by what admission " +
+      "did: denied, admitted-at-pin or admitted-unchanged (mode warn or audit).",
+    labelNames: ["action"] as const,
     registers: [this.registry],
   });
 
@@ -47,6 +50,12 @@ export class Metrics {
     name: "digestpin_registry_cache_lookups_total",
     help: "Registry answer cache lookups, by result (hit or miss).",
     labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  readonly ready = new Gauge({
+    name: "digestpin_ready",
+    help: "1 when this replica is ready to answer reviews (as /readyz says), 0 otherwise.",
     registers: [this.registry],
   });
 

@@ -1,6 +1,6 @@
 import { isDigest, type ImageReference } from "../reference/index.ts";
 import type { DecideResult, DecisionContext, RegistryObservation } from "./decision.ts";
-import { denials, shortDigest } from "./messages.ts";
+import { approveCommand, denials, shortDigest } from "./messages.ts";
 import type { Policy } from "./policy.ts";
 import { rewriteImage } from "./rewrite.ts";
 import type { PinRecord } from "./schema.ts";
@@ -84,16 +84,23 @@ function unpinnedTag(request: TagRequest, answer: Answer): DecideResult {
 }
 
 function pinnedTag(request: TagRequest, pin: PinRecord, answer: Answer): DecideResult {
-  const { image, ref, key, policy } = request;
+  const { image, ref, key, context, policy } = request;
   const { mode, rewrite } = policy.settings;
   const target = { image: rewriteImage(image, ref, pin.digest, rewrite), digest: pin.digest };
   const pinnedImage = rewriteImage(image, ref, pin.digest);
+  // Nobody can act on the denial of what a controller creates: it runs at the pin instead.
+  const controllerAtPin =
+    context.controlled === true && policy.settings.controllerPods === "use-pin";
   if (answer.kind !== "digest") {
-    if (policy.settings.registryUnavailable === "deny") {
+    if (policy.settings.registryUnavailable === "deny" && !controllerAtPin) {
       const text = denials.unavailablePinned(image, pin, answer.text, pinnedImage);
       return deny("registry-unavailable", image, ref, text, mode);
     }
-    const message = `registry unavailable (${answer.text}); using the pin of ${key}, ${pin.digest} (registryUnavailable: use-pin)`;
+    const why =
+      policy.settings.registryUnavailable === "deny"
+        ? "created by a controller (controllerPods: use-pin)"
+        : "registryUnavailable: use-pin";
+    const message = `registry unavailable (${answer.text}); using the pin of ${key}, ${pin.digest} (${why})`;
     const warning = `registry unavailable; ${image} admitted at its pin ${shortDigest(pin.digest)}`;
     return mutate("registry-unavailable", image, ref, target, { message, warning });
   }
@@ -102,12 +109,20 @@ function pinnedTag(request: TagRequest, pin: PinRecord, answer: Answer): DecideR
     const message = `${key} is pinned to ${pin.digest}, which the registry serves`;
     return mutate("pinned", image, ref, target, { message });
   }
-  if (policy.settings.drift === "deny") {
-    return deny("drift", image, ref, denials.drift(image, pin, current, pinnedImage), mode);
+  const drift = { key, pinned: pin.digest, current };
+  if (policy.settings.drift === "deny" && !controllerAtPin) {
+    return {
+      ...deny("drift", image, ref, denials.drift(image, pin, current, pinnedImage), mode),
+      drift,
+    };
   }
-  const message = `${key} moved to ${current}; admitted at its pin ${pin.digest} (drift: warn)`;
-  const warning = `${image} moved to ${shortDigest(current)}, admitted at pin ${shortDigest(pin.digest)} (drift: warn)`;
-  return mutate("drift", image, ref, target, { message, warning });
+  const setting = policy.settings.drift === "deny" ? "controllerPods: use-pin" : "drift: warn";
+  const who = policy.settings.drift === "deny" ? "created by a controller, " : "";
+  const message =
+    `${key} moved to ${current}; admitted at its pin ${pin.digest} (${who}${setting}). Review ` +
+    `the new image with 'digestpin diff ${key}'; to accept it run ${approveCommand(key, current)}`;
+  const warning = `${image} moved to ${shortDigest(current)}, admitted at pin ${shortDigest(pin.digest)} (${setting})`;
+  return { ...mutate("drift", image, ref, target, { message, warning }), drift };
 }
 
 /** A digest that is no valid digest is treated as an error answer, never written into a pod. */

@@ -31,6 +31,20 @@ export interface DecisionContext {
   readonly namespace: string;
   /** A dry-run request: nothing may be recorded (trust-on-first-use mutates without a record). */
   readonly dryRun: boolean;
+  /**
+   * The object was created by a controller (an ownerReference with `controller: true`): a Pod
+   * of a ReplicaSet, a ReplicaSet of a Deployment, a Job of a CronJob. Nobody can act on a
+   * denial of it, so `controllerPods: use-pin` admits it at the pin instead.
+   */
+  readonly controlled?: boolean;
+}
+
+/** A pinned tag that moved: what it is pinned to and what the registry serves now. */
+export interface Drift {
+  /** Canonical `registry/repository:tag`. */
+  readonly key: string;
+  readonly pinned: string;
+  readonly current: string;
 }
 
 /** A registry's failure to say which digest a tag has. */
@@ -62,6 +76,8 @@ interface DecisionBase {
   readonly audit?: string;
   /** True when mode enforce would have denied (mode warn or audit admitted it instead). */
   readonly wouldDeny: boolean;
+  /** Set on every decision about a moved tag (reason `drift`), whatever was decided. */
+  readonly drift?: Drift;
 }
 
 export interface AllowDecision extends DecisionBase {

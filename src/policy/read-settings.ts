@@ -3,9 +3,11 @@ import { parseDuration } from "./duration.ts";
 import { namespaceProblem } from "./formats.ts";
 import { globProblem } from "./glob.ts";
 import { quote } from "./issues.ts";
+import { readNamespaceRules } from "./read-namespaces.ts";
 import { readRegistries } from "./read-registries.ts";
 import {
   BASE_IMAGES_RULES,
+  CONTROLLER_POD_ACTIONS,
   DEFAULT_SETTINGS,
   DRIFT_ACTIONS,
   MAX_CACHE_TTL_MS,
@@ -23,12 +25,14 @@ export const SETTING_KEYS = [
   "mode",
   "unpinned",
   "drift",
+  "controllerPods",
   "registryUnavailable",
   "rewrite",
   "cacheTTL",
   "registries",
   "exempt",
   "baseImages",
+  "namespaces",
 ] as const;
 
 /** The settings of a Policy document; an absent or null setting takes its default. */
@@ -42,10 +46,16 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
   const exempt = node("exempt");
   const cacheTTL = node("cacheTTL");
   const baseImages = node("baseImages");
+  const namespaces = node("namespaces");
   return {
     mode: choice("mode", MODES, DEFAULT_SETTINGS.mode),
     unpinned: choice("unpinned", UNPINNED_ACTIONS, DEFAULT_SETTINGS.unpinned),
     drift: choice("drift", DRIFT_ACTIONS, DEFAULT_SETTINGS.drift),
+    controllerPods: choice(
+      "controllerPods",
+      CONTROLLER_POD_ACTIONS,
+      DEFAULT_SETTINGS.controllerPods,
+    ),
     registryUnavailable: choice(
       "registryUnavailable",
       REGISTRY_UNAVAILABLE_ACTIONS,
@@ -56,6 +66,7 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
     registries: registries === null ? null : readRegistries(reader, registries, "registries"),
     exempt: exempt === null ? DEFAULT_SETTINGS.exempt : readExempt(reader, exempt),
     ...(baseImages !== null && { baseImages: choice("baseImages", BASE_IMAGES_RULES, "off") }),
+    namespaces: namespaces === null ? [] : readNamespaceRules(reader, namespaces),
   };
 }
 

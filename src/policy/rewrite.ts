@@ -16,7 +16,8 @@ export function nameAsWritten(image: string): string {
 /**
  * The image to write for `digest`, keeping the user's spelling of the name: `name:tag@digest`
  * (the tag made explicit, `busybox` → `busybox:latest@…`), or `name@digest` for
- * `rewrite: digest` or a reference without a tag.
+ * `rewrite: digest` or a reference without a tag. `rewrite: none` rewrites only where it must
+ * (to admit the pin of a moved tag), as `tag-and-digest`.
  */
 export function rewriteImage(
   input: string,

@@ -11,7 +11,8 @@ export const MODES = ["enforce", "warn", "audit"] as const;
 export const UNPINNED_ACTIONS = ["deny", "trust-on-first-use", "resolve", "allow"] as const;
 export const DRIFT_ACTIONS = ["deny", "warn"] as const;
 export const REGISTRY_UNAVAILABLE_ACTIONS = ["use-pin", "deny"] as const;
-export const REWRITES = ["tag-and-digest", "digest"] as const;
+export const REWRITES = ["tag-and-digest", "digest", "none"] as const;
+export const CONTROLLER_POD_ACTIONS = ["use-pin", "strict"] as const;
 export const BASE_IMAGES_RULES = ["off", "require-pinned"] as const;
 
 export type Mode = (typeof MODES)[number];
@@ -19,6 +20,7 @@ export type UnpinnedAction = (typeof UNPINNED_ACTIONS)[number];
 export type DriftAction = (typeof DRIFT_ACTIONS)[number];
 export type RegistryUnavailableAction = (typeof REGISTRY_UNAVAILABLE_ACTIONS)[number];
 export type Rewrite = (typeof REWRITES)[number];
+export type ControllerPodAction = (typeof CONTROLLER_POD_ACTIONS)[number];
 export type BaseImagesRule = (typeof BASE_IMAGES_RULES)[number];
 
 /** A Secret named in the policy; `namespace` null means the webhook's own namespace. */
@@ -58,7 +60,15 @@ export interface Settings {
   readonly mode: Mode;
   readonly unpinned: UnpinnedAction;
   readonly drift: DriftAction;
+  /**
+   * What an object a controller created (a Pod of a ReplicaSet, a ReplicaSet of a Deployment, a
+   * Job of a CronJob) gets when its pinned tag moved or its registry cannot answer: `use-pin`
+   * admits it at the pin, whatever `drift` and `registryUnavailable` say; `strict` decides it
+   * like any other.
+   */
+  readonly controllerPods: ControllerPodAction;
   readonly registryUnavailable: RegistryUnavailableAction;
+  /** `none`: validate only: nothing is rewritten unless only the pin can be admitted. */
   readonly rewrite: Rewrite;
   /** How long what a registry said about a tag may be reused, in milliseconds. */
   readonly cacheTTLMs: number;
@@ -70,6 +80,38 @@ export interface Settings {
    * admitted only when that base digest is pinned. Absent: `off`.
    */
   readonly baseImages?: BaseImagesRule;
+  /** Settings for the namespaces a selector picks; the first rule that selects one wins. */
+  readonly namespaces: readonly NamespaceRule[];
+}
+
+/** The settings a `namespaces` rule may override. */
+export const NAMESPACE_SETTING_KEYS = [
+  "mode",
+  "unpinned",
+  "drift",
+  "controllerPods",
+  "rewrite",
+] as const;
+export type NamespaceSettings = Partial<Pick<Settings, (typeof NAMESPACE_SETTING_KEYS)[number]>>;
+
+/** A Kubernetes label selector (metav1.LabelSelector). */
+export interface LabelSelector {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: readonly LabelRequirement[];
+}
+
+export const SELECTOR_OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
+
+export interface LabelRequirement {
+  readonly key: string;
+  readonly operator: (typeof SELECTOR_OPERATORS)[number];
+  readonly values: readonly string[];
+}
+
+/** One entry of `namespaces`: the namespaces it selects, and what it overrides there. */
+export interface NamespaceRule {
+  readonly selector: LabelSelector;
+  readonly settings: NamespaceSettings;
 }
 
 export const DEFAULT_CACHE_TTL_MS = 30_000;
@@ -79,11 +121,13 @@ export const DEFAULT_SETTINGS: Settings = {
   mode: "enforce",
   unpinned: "deny",
   drift: "deny",
+  controllerPods: "use-pin",
   registryUnavailable: "use-pin",
   rewrite: "tag-and-digest",
   cacheTTLMs: DEFAULT_CACHE_TTL_MS,
   registries: null,
   exempt: { namespaces: [], images: [] },
+  namespaces: [],
 };
 
 /** Where something was written: a file name or `configmap NAMESPACE/NAME`, line and column. */

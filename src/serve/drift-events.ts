@@ -1,38 +1,69 @@
-import { V1ConfigMap, V1ObjectMeta } from "@kubernetes/client-node";
 import type { Judged } from "../admission/respond.ts";
+import { driftOf, type DriftAction } from "../admission/drift.ts";
+import { controllerOf, nameOf } from "../admission/object-meta.ts";
 import type { AdmissionRequest } from "../admission/review.ts";
-import type { EventRecorder } from "../kube/events.ts";
+import type { EventRecorder, EventSubject } from "../kube/events.ts";
+import { approveCommand } from "../policy/messages.ts";
 
-/** The same drift (tag and digest) is reported at most once in this window. */
+/** The same drift (tag, new digest, namespace, outcome) is reported at most once in this window. */
 const QUIET_MS = 10 * 60_000;
 const MAX_REMEMBERED = 1000;
 
+export const TAG_DRIFT_REASON = "TagDrift";
+
+const OUTCOMES: Readonly<Record<DriftAction, string>> = {
+  denied: "denied",
+  "admitted-at-pin": "admitted at the pinned digest",
+  "admitted-unchanged": "admitted unchanged (mode: warn or audit)",
+};
+
 /**
- * Turns drift denials into Warning Events (reason `TagDrift`) on the policy ConfigMap, where the
- * people who approve pins look (`kubectl describe configmap digestpin-policy`). Dry-runs are not
- * reported, and a controller retrying a drifted Pod does not flood the namespace: one Event per
- * moved tag and digest every 10 minutes.
+ * Turns every drift seen at admission into a Warning Event (reason `TagDrift`) where the people
+ * running the workload look: on the controller that owns the object (`kubectl describe
+ * replicaset`), else on the object itself, in its namespace. The message names the tag, both
+ * digests, what was done and the approve command. Dry-runs record nothing (the webhook has no
+ * side effects on dry-run), and a controller retrying does not flood the namespace: one Event
+ * per tag, new digest, namespace and outcome every 10 minutes.
  */
 export function driftEvents(
   events: Pick<EventRecorder, "warning">,
-  policyConfigMap: { readonly namespace: string; readonly name: string },
   now: () => number = Date.now,
 ): (request: AdmissionRequest, judged: readonly Judged[]) => void {
-  const target = Object.assign(new V1ConfigMap(), {
-    metadata: Object.assign(new V1ObjectMeta(), policyConfigMap),
-  });
   const reported = new Map<string, number>();
   return (request, judged) => {
     if (request.dryRun) return;
     for (const { slot, decision } of judged) {
-      if (decision.action !== "deny" || decision.reason !== "drift") continue;
-      const key = decision.message;
-      const last = reported.get(key);
+      const seen = driftOf(decision);
+      if (seen === undefined) continue;
+      const { drift, action } = seen;
+      const namespace = request.namespace ?? "";
+      const dedup = `${namespace}\n${drift.key}\n${drift.current}\n${action}`;
+      const last = reported.get(dedup);
       if (last !== undefined && now() - last < QUIET_MS) continue;
       if (reported.size >= MAX_REMEMBERED) reported.clear();
-      reported.set(key, now());
-      const subject = `${request.kind.kind} ${request.namespace ?? ""}/${request.name ?? "(generated name)"}`;
-      void events.warning(target, "TagDrift", `${subject} ${slot.place}: ${decision.message}`);
+      reported.set(dedup, now());
+      const subject = subjectOf(request);
+      const what = `${request.kind.kind} ${request.name ?? nameOf(request.object) ?? ""}`.trim();
+      const message =
+        `${drift.key} moved: pinned to ${drift.pinned}, the registry now serves ` +
+        `${drift.current}. ${what} ${slot.place} was ${OUTCOMES[action]}. Review the new image ` +
+        `with 'digestpin diff ${drift.key}'; to accept it run ` +
+        `${approveCommand(drift.key, drift.current)}.`;
+      void events.warning(subject, TAG_DRIFT_REASON, message);
     }
+  };
+}
+
+/** The object's controller when it has one, else the object (which may not exist yet). */
+function subjectOf(request: AdmissionRequest): EventSubject {
+  const namespace = request.namespace ?? "default";
+  const owner = controllerOf(request.object);
+  if (owner !== undefined) return { ...owner, namespace };
+  const { group, version, kind } = request.kind;
+  return {
+    apiVersion: group === "" ? version : `${group}/${version}`,
+    kind,
+    namespace,
+    name: request.name ?? nameOf(request.object) ?? "",
   };
 }

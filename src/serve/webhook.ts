@@ -1,14 +1,16 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AdmissionDeps } from "../admission/handler.ts";
 import type { ServeConfig } from "../config.ts";
-import { loadKubeConfig } from "../kube/client.ts";
+import { DigestpinError } from "../errors.ts";
+import { checkApiServer, loadKubeConfig } from "../kube/client.ts";
 import { ConfigMapPolicySource } from "../kube/configmap-source.ts";
 import { EventRecorder } from "../kube/events.ts";
+import { namespaceLabels } from "../kube/namespace-labels.ts";
 import { ConfigMapPinRecorder } from "../kube/pin-recorder.ts";
 import { apiPullSecretSource } from "../kube/pull-secrets.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { FilePolicySource, type PolicySource } from "../policy/index.ts";
+import { FilePolicySource, formatIssue, type PolicySource } from "../policy/index.ts";
 import { startServer, type RunningServer } from "../server.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
 import { driftEvents } from "./drift-events.ts";
@@ -38,6 +40,7 @@ export interface WebhookContext {
 export async function startWebhook(config: ServeConfig, context: WebhookContext): Promise<Webhook> {
   const { logger, metrics } = context;
   const kubeConfig = config.kube === undefined ? undefined : loadKubeConfig(config.kube);
+  if (kubeConfig !== undefined) await checkApiServer(kubeConfig);
   const events =
     kubeConfig === undefined
       ? undefined
@@ -46,9 +49,21 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
           ...(context.instance !== undefined && { instance: context.instance }),
         });
   const policy = policySource(config, context, kubeConfig, events);
-  await policy.start();
+  const namespaces = kubeConfig === undefined ? undefined : namespaceLabels({ kubeConfig, logger });
+  await Promise.all([policy.start(), namespaces?.start()]);
+  if (policy.current() === undefined && config.policy.kind === "file") {
+    // A file is read once, here: say at once what to fix instead of serving unready.
+    await Promise.all([policy.stop(), namespaces?.stop()]);
+    throw new DigestpinError(
+      "ERR_POLICY_INVALID",
+      `the policy is invalid; fix it and start again:\n${policy.issues.map((i) => `  ${formatIssue(i)}`).join("\n")}`,
+    );
+  }
   if (policy.current() === undefined)
-    logger.warn("no valid policy yet: every review is denied until one loads");
+    logger.warn(
+      { reason: notReadyReason(policy) },
+      "no valid policy yet: every review is denied until one loads",
+    );
   const tls = createTlsSource(config.tls, {
     namespace: config.namespace,
     logger,
@@ -84,6 +99,7 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
     },
     mutateTemplates: config.mutateTemplates,
     facts,
+    ...(namespaces !== undefined && { namespaceLabels: (name: string) => namespaces.labels(name) }),
     budgetMs: config.budgetMs,
     now: Date.now,
     ...(config.policy.kind === "configmap" && {
@@ -100,15 +116,12 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
       ...deps,
       logger,
       metrics,
-      ...(events !== undefined &&
-        config.policy.kind === "configmap" && {
-          onJudged: driftEvents(events, {
-            namespace: config.policy.namespace,
-            name: config.policy.name,
-          }),
-        }),
+      ...(events !== undefined && { onJudged: driftEvents(events) }),
     },
-    ready: () => policy.current() !== undefined,
+    readiness: () =>
+      policy.current() === undefined
+        ? { ready: false, reason: notReadyReason(policy) }
+        : { ready: true },
     drainDelayMs: config.drainDelayMs,
   });
   const unsubscribe = tls.onChange((certificate) => {
@@ -125,7 +138,13 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
     async stop() {
       await server.close();
       unsubscribe();
-      await Promise.all([policy.stop(), tls.stop(), resolver.close(), facts.close()]);
+      await Promise.all([
+        policy.stop(),
+        namespaces?.stop(),
+        tls.stop(),
+        resolver.close(),
+        facts.close(),
+      ]);
     },
   };
 }
@@ -154,4 +173,12 @@ function policySource(
     logger,
     metrics,
   });
+}
+
+/** Why there is no policy in force, for /readyz and the log: the first issue, or that none came yet. */
+function notReadyReason(policy: PolicySource): string {
+  const [first] = policy.issues;
+  if (first === undefined) return "no valid policy loaded yet";
+  const more = policy.issues.length - 1;
+  return `no valid policy loaded: ${formatIssue(first)}${more > 0 ? ` (and ${String(more)} more)` : ""}`;
 }

@@ -116,6 +116,10 @@ const ALLOWED: Access[] = [
   ["patch", "events", "ns"],
   ["create", "events.events.k8s.io", "ns"],
   ["patch", "events.events.k8s.io", "ns"],
+  ["create", "events", "other"], // TagDrift Events go to the workload's namespace
+  ["get", "namespaces", "all"], // namespace labels for the policy's namespaces rules
+  ["list", "namespaces", "all"],
+  ["watch", "namespaces", "all"],
   ["create", "secrets", "ns"],
   ["get", "secrets/digestpin-tls", "ns"],
   ["update", "secrets/digestpin-tls", "ns"],
@@ -158,6 +162,8 @@ const DENIED: Access[] = [
   ["bind", "clusterroles.rbac.authorization.k8s.io", "all"],
   ["impersonate", "serviceaccounts", "ns"],
   ["create", "namespaces", "all"],
+  ["update", "namespaces", "all"],
+  ["get", "events", "other"],
   ["get", "nodes", "all"],
 ];
 
@@ -228,9 +234,12 @@ async function grantedRules(namespace: string): Promise<string[]> {
     .sort();
 }
 
-const WEBHOOK_CONFIGURATION_RULES = [
+const CLUSTER_RULES = [
   `${MWC} | [] | [digestpin] | [get list watch patch]`,
   `${VWC} | [] | [digestpin] | [get list watch patch]`,
+  "events | [] | [] | [create patch]",
+  "events.events.k8s.io | [] | [] | [create patch]",
+  "namespaces | [] | [] | [get list watch]",
 ];
 
 test.serial(
@@ -242,14 +251,12 @@ test.serial(
       [
         "configmaps | [] | [] | [get list watch create]",
         "configmaps | [] | [digestpin-pins-auto] | [update patch]",
-        "events | [] | [] | [create patch]",
-        "events.events.k8s.io | [] | [] | [create patch]",
         "secrets | [] | [] | [create]",
         "secrets | [] | [digestpin-tls] | [get list watch update]",
-        ...WEBHOOK_CONFIGURATION_RULES,
+        ...CLUSTER_RULES,
       ].sort(),
     );
-    t.deepEqual(await grantedRules(other), WEBHOOK_CONFIGURATION_RULES.toSorted());
+    t.deepEqual(await grantedRules(other), CLUSTER_RULES.toSorted());
   },
 );
 

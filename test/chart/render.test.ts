@@ -4,6 +4,7 @@ import { join } from "node:path";
 import test from "ava";
 import { parse } from "yaml";
 import {
+  CONTROLLER_POD_ACTIONS,
   DRIFT_ACTIONS,
   MODES,
   REGISTRY_UNAVAILABLE_ACTIONS,
@@ -55,13 +56,19 @@ const INVENTORIES: Record<string, string[]> = {
   "default-values.yaml": DEFAULT_OBJECTS,
   "cert-manager-values.yaml": [
     ...BASE_OBJECTS,
+    ...CLUSTER_ROLE,
     ...PDB,
     "Certificate/digestpin",
     "Certificate/digestpin-ca",
     "Issuer/digestpin-ca",
     "Issuer/digestpin-selfsigned",
   ],
-  "cert-manager-issuer-values.yaml": [...BASE_OBJECTS, ...PDB, "Certificate/digestpin"],
+  "cert-manager-issuer-values.yaml": [
+    ...BASE_OBJECTS,
+    ...CLUSTER_ROLE,
+    ...PDB,
+    "Certificate/digestpin",
+  ],
   "mutate-templates-values.yaml": DEFAULT_OBJECTS,
   "observability-values.yaml": [
     ...DEFAULT_OBJECTS,
@@ -239,7 +246,11 @@ const ROLE_RULES = [
     resourceNames: ["digestpin-pins-auto"],
     verbs: ["update", "patch"],
   },
+];
+// Cluster-wide, always: Events in the workloads' namespaces, and namespace labels.
+const CLUSTER_RULES = [
   { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
 ];
 const TLS_SECRET_RULES = [
   { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
@@ -262,10 +273,10 @@ const PULL_SECRET_RULE = {
   verbs: ["get"],
 };
 
-test("RBAC, self-managed: its ConfigMaps, Events and TLS Secret in its namespace; its own two webhook configurations", async (t) => {
+test("RBAC, self-managed: its ConfigMaps and TLS Secret in its namespace; Events, namespaces and its own two webhook configurations cluster-wide", async (t) => {
   const objects = await render(t);
   t.deepEqual(the(objects, "Role").rules, [...ROLE_RULES, ...TLS_SECRET_RULES]);
-  t.deepEqual(the(objects, "ClusterRole").rules, [CA_BUNDLE_RULE]);
+  t.deepEqual(the(objects, "ClusterRole").rules, [...CLUSTER_RULES, CA_BUNDLE_RULE]);
   for (const kind of ["RoleBinding", "ClusterRoleBinding"]) {
     const binding = the(objects, kind);
     t.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "digestpin", namespace: NS }]);
@@ -273,14 +284,11 @@ test("RBAC, self-managed: its ConfigMaps, Events and TLS Secret in its namespace
   }
 });
 
-test("RBAC, cert-manager: no Secret access and no ClusterRole at all", async (t) => {
+test("RBAC, cert-manager: no Secret access, no webhook configuration access", async (t) => {
   for (const scenario of ["cert-manager-values.yaml", "cert-manager-issuer-values.yaml"]) {
     const objects = await renderScenario(t, scenario);
     t.deepEqual(the(objects, "Role").rules, ROLE_RULES, scenario);
-    t.false(
-      objects.some((object) => object.kind.startsWith("ClusterRole")),
-      scenario,
-    );
+    t.deepEqual(the(objects, "ClusterRole").rules, CLUSTER_RULES, scenario);
   }
 });
 
@@ -291,7 +299,11 @@ test("RBAC, pull secrets: Secrets and ServiceAccounts cluster-wide by name (get 
     ...TLS_SECRET_RULES,
     { apiGroups: [""], resources: ["secrets"], resourceNames: ["ghcr-pull"], verbs: ["get"] },
   ]);
-  t.deepEqual(the(objects, "ClusterRole").rules, [CA_BUNDLE_RULE, PULL_SECRET_RULE]);
+  t.deepEqual(the(objects, "ClusterRole").rules, [
+    ...CLUSTER_RULES,
+    CA_BUNDLE_RULE,
+    PULL_SECRET_RULE,
+  ]);
   t.true(
     the(objects, "Deployment").spec.template.spec.containers[0].args.includes("--pull-secrets"),
   );
@@ -301,7 +313,7 @@ test("RBAC, pull secrets: Secrets and ServiceAccounts cluster-wide by name (get 
     [scenarioFile("pull-secrets-values.yaml")],
     ["certificates.mode=certManager"],
   );
-  t.deepEqual(the(certManager, "ClusterRole").rules, [PULL_SECRET_RULE]);
+  t.deepEqual(the(certManager, "ClusterRole").rules, [...CLUSTER_RULES, PULL_SECRET_RULE]);
 });
 
 test("rbac.create=false renders no RBAC; serviceAccount.create=false needs a name", async (t) => {
@@ -679,6 +691,7 @@ test("the schema's policy enums are the policy's own, and the chart's appVersion
   t.deepEqual(enumOf("mode"), [...MODES]);
   t.deepEqual(enumOf("unpinned"), [...UNPINNED_ACTIONS]);
   t.deepEqual(enumOf("drift"), [...DRIFT_ACTIONS]);
+  t.deepEqual(enumOf("controllerPods"), [...CONTROLLER_POD_ACTIONS]);
   t.deepEqual(enumOf("registryUnavailable"), [...REGISTRY_UNAVAILABLE_ACTIONS]);
   t.deepEqual(enumOf("rewrite"), [...REWRITES]);
 

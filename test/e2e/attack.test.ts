@@ -137,21 +137,27 @@ test.serial(
     );
     transcript.console("attack-denied", denied, dryRun, notStored);
 
-    // The drift is also on record where pins are approved: a TagDrift Event on the policy.
-    const driftEvent = await waitFor("a TagDrift Event on the policy ConfigMap", async () => {
+    // The drift is also on record where the Pod's people look: a TagDrift Event in its
+    // namespace, on the Pod that was denied.
+    const driftEvent = await waitFor("a TagDrift Event in the Pod's namespace", async () => {
       const listed = await sh.kubectl([
         "get",
         "events",
         "-n",
-        SYSTEM_NAMESPACE,
+        namespace,
         "--field-selector",
-        "reason=TagDrift,involvedObject.name=digestpin-policy",
+        "reason=TagDrift,involvedObject.kind=Pod,involvedObject.name=web-2",
         "-o",
         "jsonpath={.items[*].message}",
       ]);
       return listed.output.includes(harmful.digest) ? listed.output : undefined;
     });
-    t.true(driftEvent.includes(`Pod ${namespace}/web-2 containers[web]: `), driftEvent);
+    t.is(
+      driftEvent,
+      `${key} moved: pinned to ${harmless.digest}, the registry now serves ${harmful.digest}. ` +
+        `Pod web-2 containers[web] was denied. Review the new image with 'digestpin diff ${key}'; ` +
+        `to accept it run digestpin approve ${key} --digest ${harmful.digest} --reason "…".`,
+    );
 
     // Approval 1: a person edits the policy ConfigMap (here: kubectl patch with the new digest).
     const policy = await env.policyText();

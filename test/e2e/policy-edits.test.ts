@@ -240,7 +240,11 @@ test.serial(
     await env.webhook.start({ ready: false });
     const readyz = await fetch(`${env.webhook.metricsUrl}/readyz`);
     t.is(readyz.status, 503);
-    t.deepEqual(await readyz.json(), { status: "no valid policy loaded" });
+    t.deepEqual(await readyz.json(), {
+      status:
+        `no valid policy loaded: configmap digestpin-system/digestpin-policy:7:38: ` +
+        `pins["${REGISTRY}/shop/web:1.5"]: "sha256:15" is not a sha256 digest (64 lowercase hex)`,
+    });
     await sh.write(
       "web.yaml",
       yamlDocuments(podManifest("web", undefined, { containers: { web: WEB_14 } })),

@@ -14,8 +14,9 @@ export interface PolicyInput {
   readonly mode?: "enforce" | "warn" | "audit";
   readonly unpinned?: "deny" | "trust-on-first-use" | "resolve" | "allow";
   readonly drift?: "deny" | "warn";
+  readonly controllerPods?: "use-pin" | "strict";
   readonly registryUnavailable?: "use-pin" | "deny";
-  readonly rewrite?: "tag-and-digest" | "digest";
+  readonly rewrite?: "tag-and-digest" | "digest" | "none";
   /**
    * Default `0s`: the tests move tags and expect the next review to see it, where a cluster
    * would see it within the default 30 s.
@@ -27,6 +28,8 @@ export interface PolicyInput {
     readonly images?: readonly string[];
   };
   readonly pins?: Readonly<Record<string, string | PinFields>>;
+  /** `namespaces` rules, as the policy writes them. */
+  readonly namespaces?: readonly Record<string, unknown>[];
 }
 
 /** The policy ConfigMap's `policy.yaml`: settings in the documented order, then the pins. */
@@ -37,6 +40,7 @@ export function policyYaml(input: PolicyInput): string {
     mode: input.mode ?? "enforce",
     unpinned: input.unpinned ?? "deny",
     ...(input.drift !== undefined && { drift: input.drift }),
+    ...(input.controllerPods !== undefined && { controllerPods: input.controllerPods }),
     ...(input.registryUnavailable !== undefined && {
       registryUnavailable: input.registryUnavailable,
     }),
@@ -44,6 +48,7 @@ export function policyYaml(input: PolicyInput): string {
     cacheTTL: input.cacheTTL ?? "0s",
     registries: input.registries.map(({ host, ...rest }) => ({ host, ...rest })),
     ...(input.exempt !== undefined && { exempt: input.exempt }),
+    ...(input.namespaces !== undefined && { namespaces: input.namespaces }),
     pins: { ...input.pins },
   };
   return stringify(document, { lineWidth: 0 });

@@ -3,7 +3,12 @@ import { Agent, request } from "undici";
 import type { AdmissionDeps } from "../../src/admission/handler.ts";
 import { Metrics } from "../../src/observability/metrics.ts";
 import { silentLogger, type Logger } from "../../src/observability/logger.ts";
-import { startServer, type RunningServer, type ServingCertificate } from "../../src/server.ts";
+import {
+  startServer,
+  type Readiness,
+  type RunningServer,
+  type ServingCertificate,
+} from "../../src/server.ts";
 import {
   createCertificateAuthority,
   createServingCertificate,
@@ -31,7 +36,7 @@ export interface TestServer {
 export async function startTestServer(
   t: { teardown(fn: () => Promise<void> | void): void },
   deps: AdmissionDeps,
-  options: { ready?: () => boolean; drainDelayMs?: number; logger?: Logger } = {},
+  options: { readiness?: () => Readiness; drainDelayMs?: number; logger?: Logger } = {},
 ): Promise<TestServer> {
   const ca = createCertificateAuthority({ commonName: "test" });
   const issue = () =>
@@ -44,7 +49,7 @@ export async function startTestServer(
     metricsPort: 0,
     certificate: issue(),
     deps: { ...deps, metrics, logger: options.logger ?? silentLogger() },
-    ready: options.ready ?? (() => true),
+    readiness: options.readiness ?? (() => ({ ready: true })),
     ...(options.drainDelayMs !== undefined && { drainDelayMs: options.drainDelayMs }),
   });
   const dispatcher = new Agent({ connect: { ca: ca.cert } });

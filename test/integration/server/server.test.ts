@@ -116,13 +116,25 @@ test("a failure inside the handler is a denial that still echoes the uid", async
 
 test("probes and metrics live on the plain port", async (t) => {
   let ready = false;
+  const reason =
+    'no valid policy loaded: policy.yaml:3:7: mode: "strict" is not one of enforce, warn, audit';
   const { server, post } = await startTestServer(t, harness(pinnedPolicy(), registry).deps, {
-    ready: () => ready,
+    readiness: () => (ready ? { ready: true } : { ready: false, reason }),
   });
   t.is((await request(`${server.metricsUrl}/healthz`)).statusCode, 200);
-  t.is((await request(`${server.metricsUrl}/readyz`)).statusCode, 503);
+  const notReady = await request(`${server.metricsUrl}/readyz`);
+  t.is(notReady.statusCode, 503);
+  t.deepEqual(await notReady.body.json(), { status: reason }, "the body says why");
+  t.regex(
+    await (await request(`${server.metricsUrl}/metrics`)).body.text(),
+    /^digestpin_ready 0$/m,
+  );
   ready = true;
   t.is((await request(`${server.metricsUrl}/readyz`)).statusCode, 200);
+  t.regex(
+    await (await request(`${server.metricsUrl}/metrics`)).body.text(),
+    /^digestpin_ready 1$/m,
+  );
   await post("/mutate", review());
   const metrics = await (await request(`${server.metricsUrl}/metrics`)).body.text();
   t.regex(

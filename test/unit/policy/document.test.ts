@@ -44,9 +44,17 @@ test("every setting is read", (t) => {
     `${HEADER}mode: warn
 unpinned: trust-on-first-use
 drift: warn
+controllerPods: strict
 registryUnavailable: deny
 rewrite: digest
 cacheTTL: 1m30s
+namespaces:
+  - selector:
+      matchLabels: {team: shop}
+      matchExpressions:
+        - {key: tier, operator: NotIn, values: [test]}
+    mode: enforce
+    rewrite: none
 registries:
   - host: Registry.Example.com:5000
     mirrors: ["https://mirror.internal:5000", "https://mirror2.internal/v2/proxy"]
@@ -68,9 +76,19 @@ exempt:
     mode: "warn",
     unpinned: "trust-on-first-use",
     drift: "warn",
+    controllerPods: "strict",
     registryUnavailable: "deny",
     rewrite: "digest",
     cacheTTLMs: 90_000,
+    namespaces: [
+      {
+        selector: {
+          matchLabels: { team: "shop" },
+          matchExpressions: [{ key: "tier", operator: "NotIn", values: ["test"] }],
+        },
+        settings: { mode: "enforce", rewrite: "none" },
+      },
+    ],
     registries: [
       {
         host: "registry.example.com:5000",
@@ -189,9 +207,9 @@ test("YAML syntax errors carry their position", (t) => {
 
 test("unknown keys are errors, with a suggestion when one is close", (t) => {
   t.deepEqual(errors(`${HEADER}unpined: deny\nregistry_unavailable: deny\nfoo: 1\n`), [
-    'policy.yaml:3:1: unpined: unknown key "unpined" (did you mean "unpinned"?); expected one of apiVersion, kind, mode, unpinned, drift, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, pins',
-    'policy.yaml:4:1: registry_unavailable: unknown key "registry_unavailable" (did you mean "registryUnavailable"?); expected one of apiVersion, kind, mode, unpinned, drift, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, pins',
-    'policy.yaml:5:1: foo: unknown key "foo"; expected one of apiVersion, kind, mode, unpinned, drift, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, pins',
+    'policy.yaml:3:1: unpined: unknown key "unpined" (did you mean "unpinned"?); expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, pins',
+    'policy.yaml:4:1: registry_unavailable: unknown key "registry_unavailable" (did you mean "registryUnavailable"?); expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, pins',
+    'policy.yaml:5:1: foo: unknown key "foo"; expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, pins',
   ]);
   t.deepEqual(errors(`${HEADER}exempt:\n  namespace: [a]\n`), [
     'policy.yaml:4:3: exempt.namespace: unknown key "namespace" (did you mean "namespaces"?); expected one of namespaces, images',

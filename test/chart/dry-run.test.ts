@@ -21,7 +21,7 @@ const controlPlane = sharedControlPlane(test, { controllerManager: false });
  * Only these are left out of the server-side dry-run, and each test proves the server rejects
  * them for that reason alone.
  */
-const CRD_KINDS = new Set(["Certificate", "Issuer", "ServiceMonitor"]);
+const CRD_KINDS = new Set(["Certificate", "Issuer", "PrometheusRule", "ServiceMonitor"]);
 
 const toYaml = (objects: readonly Rendered[]) =>
   objects.map((object) => stringify(object)).join("---\n");

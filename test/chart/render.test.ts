@@ -54,6 +54,12 @@ const DEFAULT_OBJECTS = [...BASE_OBJECTS, ...CLUSTER_ROLE, ...PDB];
 
 const INVENTORIES: Record<string, string[]> = {
   "default-values.yaml": DEFAULT_OBJECTS,
+  "alerts-values.yaml": [
+    ...DEFAULT_OBJECTS,
+    "ConfigMap/digestpin-dashboard",
+    "PrometheusRule/digestpin",
+    "ServiceMonitor/digestpin",
+  ],
   "cert-manager-values.yaml": [
     ...BASE_OBJECTS,
     ...CLUSTER_ROLE,

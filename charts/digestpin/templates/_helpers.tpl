@@ -153,3 +153,46 @@ annotations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/*
+The PrometheusRule's `groups`, as YAML: files/alerts.yaml (the one source of the rules, which the
+promtool tests run on as rendered) with its placeholders filled in from `prometheusRule`, each
+alert's runbook_url and additional labels added, and the alerts not enabled left out.
+*/}}
+{{- define "digestpin.alertGroups" -}}
+{{- $values := .Values.prometheusRule }}
+{{- $service := include "digestpin.fullname" . }}
+{{- $selector := default (printf "job=%q,namespace=%q" $service .Release.Namespace) $values.selector }}
+{{- $text := .Files.Get "files/alerts.yaml" }}
+{{- $text = $text | replace "${SELECTOR}" $selector }}
+{{- $text = $text | replace "${NAMESPACE}" .Release.Namespace }}
+{{- $text = $text | replace "${SERVICE}" $service }}
+{{- $text = $text | replace "${HANDOVER}" $values.leaderHandoverGrace }}
+{{- range $alert, $settings := $values.alerts }}
+{{- range $key, $value := $settings }}
+{{- $text = $text | replace (printf "${%s.%s}" $alert $key) (toString $value) }}
+{{- end }}
+{{- end }}
+{{- $file := fromYaml $text }}
+{{- if or (hasKey $file "Error") (not $file.groups) }}
+{{- fail (printf "files/alerts.yaml cannot be read: %v" (get $file "Error")) }}
+{{- end }}
+{{- with regexFind "\\$\\{[^}]*\\}" (toYaml $file) }}
+{{- fail (printf "files/alerts.yaml: %s has no value in prometheusRule" .) }}
+{{- end }}
+{{- $groups := list }}
+{{- range $file.groups }}
+{{- $rules := list }}
+{{- range .rules }}
+{{- $settings := required (printf "prometheusRule.alerts.%s is missing" .alert) (get $values.alerts .alert) }}
+{{- if $settings.enabled }}
+{{- $rule := deepCopy . }}
+{{- $_ := set $rule "labels" (merge (deepCopy $rule.labels) $values.additionalAlertLabels) }}
+{{- $_ := set $rule.annotations "runbook_url" (printf "%s#alert-%s" $values.runbookBaseUrl (lower .alert)) }}
+{{- $rules = append $rules $rule }}
+{{- end }}
+{{- end }}
+{{- $groups = append $groups (set (deepCopy .) "rules" $rules) }}
+{{- end }}
+{{- toYaml (dict "groups" $groups) }}
+{{- end }}

@@ -163,7 +163,7 @@ test("the values shape the rules: selector, thresholds, for, severity, labels, r
   for (const rule of defaults) {
     t.is(
       rule.annotations.runbook_url,
-      `https://github.com/digestpin/digestpin/blob/main/docs/troubleshooting.md#alert-${rule.alert.toLowerCase()}`,
+      `https://github.com/digestpin/digestpin/blob/main/docs/alerts.md#alert-${rule.alert.toLowerCase()}`,
     );
     t.deepEqual(Object.keys(rule.labels), ["severity"]);
     // Every selector of digestpin's series (and of `up`) is the ServiceMonitor's job and namespace.

@@ -44,6 +44,9 @@ version_ldflags() {
       printf -- '-X %s ' "helm.sh/helm/v3/internal/version.version=$version" \
         "helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1" "helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor" \
         "helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1" "helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" ;;
+    cosign*)
+      printf -- '-X %s ' "sigs.k8s.io/release-utils/version.gitVersion=$version" \
+        "sigs.k8s.io/release-utils/version.gitTreeState=clean" ;;
   esac
 }
 

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { arrayAt, asObject, decodeBase64, objectAt, parseObject, stringAt } from "./json.ts";
 import { shortKeyId, signedBy, type TrustedKey } from "./keys.ts";
 import type { SignatureProblem, VerifiedSignature } from "./outcomes.ts";
@@ -97,15 +96,15 @@ export function preAuthenticationEncoding(payloadType: string, payload: Uint8Arr
 }
 
 /**
- * The bundle's key hint (cosign writes the key's id there) says whether a signature that does
- * not verify claims a trusted key (it was changed) or another key.
+ * The bundle's key hint (cosign writes the SHA-256 of the key there, our key id) says whether a
+ * signature that does not verify claims a trusted key (it was changed) or another key.
  */
 function notVerified(
   where: { readonly format: "bundle"; readonly manifestDigest: string },
   keys: readonly TrustedKey[],
   hint: string | undefined,
 ): SignatureProblem {
-  const claimed = hint === undefined ? undefined : keys.find((k) => hintsOf(k).includes(hint));
+  const claimed = hint === undefined ? undefined : keys.find((k) => hintOf(k) === hint);
   if (claimed !== undefined) {
     return {
       ...where,
@@ -114,19 +113,19 @@ function notVerified(
       message: `the bundle names trusted key ${shortKeyId(claimed.id)}, but its signature does not verify: the payload or the signature was changed after signing`,
     };
   }
-  if (hint !== undefined && hint !== "") {
+  const named = decodeBase64(hint);
+  if (named?.length === 32) {
+    const id = `sha256:${named.toString("hex")}`;
     return {
       ...where,
       reason: "unknown-key",
-      message: `signed with a key that is not trusted (key hint ${hint})`,
+      message: `signed with key ${shortKeyId(id)}, which is not trusted (trusted: ${keys.map((k) => shortKeyId(k.id)).join(", ") || "none"})`,
     };
   }
   return { ...where, reason: "bad-signature", message: unverifiedMessage(keys) };
 }
 
-/** The ways signing tools write a key's hint: SHA-256 of its DER SubjectPublicKeyInfo. */
-function hintsOf(key: TrustedKey): string[] {
-  const der = key.publicKey.export({ type: "spki", format: "der" });
-  const hash = createHash("sha256").update(der).digest();
-  return [hash.toString("base64"), hash.toString("hex")];
+/** cosign's key hint: the base64 SHA-256 of the key's DER SubjectPublicKeyInfo. */
+function hintOf(key: TrustedKey): string {
+  return Buffer.from(key.id.slice("sha256:".length), "hex").toString("base64");
 }

@@ -1,8 +1,25 @@
 import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { SignatureKeyError } from "./errors.ts";
 
-/** The key types cosign signs with: `cosign generate-key-pair` writes ECDSA P-256. */
-export type KeyAlgorithm = "ecdsa-p256" | "rsa" | "ed25519";
+/**
+ * The key types digestpin verifies cosign signatures of. `cosign generate-key-pair` writes ECDSA
+ * P-256; the others come from `cosign import-key-pair`.
+ */
+export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521" | "rsa";
+
+/** The hash cosign (sigstore's default for the key type) signs with. */
+const HASH_OF: Readonly<Record<KeyAlgorithm, string>> = {
+  "ecdsa-p256": "sha256",
+  "ecdsa-p384": "sha384",
+  "ecdsa-p521": "sha512",
+  rsa: "sha256",
+};
+
+const CURVES: Readonly<Record<string, KeyAlgorithm>> = {
+  prime256v1: "ecdsa-p256",
+  secp384r1: "ecdsa-p384",
+  secp521r1: "ecdsa-p521",
+};
 
 /** A public key whose signatures digestpin accepts. */
 export interface TrustedKey {
@@ -55,21 +72,25 @@ export function parsePublicKey(pem: string, source = "the public key"): TrustedK
 function algorithmOf(key: KeyObject, source: string): KeyAlgorithm {
   const details = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
-    case "ec":
-      if (details.namedCurve === "prime256v1") return "ecdsa-p256";
+    case "ec": {
+      const algorithm = CURVES[details.namedCurve ?? ""];
+      if (algorithm !== undefined) return algorithm;
       throw new SignatureKeyError(
-        `${source} is an ECDSA key on ${details.namedCurve ?? "an unknown curve"}; digestpin verifies ECDSA P-256 (what cosign generate-key-pair makes), RSA and Ed25519 keys`,
+        `${source} is an ECDSA key on ${details.namedCurve ?? "an unknown curve"}; digestpin verifies ECDSA P-256 (what cosign generate-key-pair makes), P-384, P-521 and RSA keys`,
       );
+    }
     case "rsa":
       if ((details.modulusLength ?? 0) >= MIN_RSA_BITS) return "rsa";
       throw new SignatureKeyError(
         `${source} is an RSA key of ${details.modulusLength ?? 0} bits; at least ${MIN_RSA_BITS} are required`,
       );
     case "ed25519":
-      return "ed25519";
+      throw new SignatureKeyError(
+        `${source} is an Ed25519 key; cosign signs with those in the pre-hashed Ed25519ph form, which digestpin cannot verify: use an ECDSA key (cosign generate-key-pair) or an RSA key`,
+      );
     default:
       throw new SignatureKeyError(
-        `${source} is a ${key.asymmetricKeyType ?? "unknown"} key; digestpin verifies ECDSA P-256, RSA and Ed25519 keys`,
+        `${source} is a ${key.asymmetricKeyType ?? "unknown"} key; digestpin verifies ECDSA P-256, P-384, P-521 and RSA keys`,
       );
   }
 }
@@ -86,14 +107,13 @@ export function keySetFingerprint(keys: readonly TrustedKey[]): string {
 }
 
 /**
- * Whether `signature` over `data` was made by `key`, as cosign signs: ECDSA (ASN.1 DER) and RSA
- * (PKCS #1 v1.5) over SHA-256, Ed25519 over the data itself. Never throws: bytes that are not a
- * signature of this kind simply do not verify.
+ * Whether `signature` over `data` was made by `key`, as cosign signs: ECDSA (ASN.1 DER) over the
+ * curve's hash, RSA PKCS #1 v1.5 over SHA-256. Never throws: bytes that are not a signature of
+ * this kind simply do not verify.
  */
 export function signedBy(key: TrustedKey, data: Uint8Array, signature: Uint8Array): boolean {
   try {
-    const hash = key.algorithm === "ed25519" ? null : "sha256";
-    return verify(hash, data, key.publicKey, signature);
+    return verify(HASH_OF[key.algorithm], data, key.publicKey, signature);
   } catch {
     return false;
   }

@@ -35,6 +35,15 @@ export interface Cosign {
 
 export const COSIGN_PASSWORD = "digestpin-test-password";
 
+/**
+ * Signing without Rekor: v2 takes --tlog-upload=false; v3 refuses it unless the signing config
+ * (fetched from the public TUF root by default) is turned off as well.
+ */
+const OFFLINE: Readonly<Record<CosignTool, readonly string[]>> = {
+  cosign: ["--tlog-upload=false"],
+  cosign3: ["--use-signing-config=false", "--tlog-upload=false"],
+};
+
 export async function createCosign(t: Teardown, crane: Crane, tool: CosignTool): Promise<Cosign> {
   const command = await toolPath(tool);
   const home = await tempDir(t, tool);
@@ -76,7 +85,7 @@ export async function createCosign(t: Teardown, crane: Crane, tool: CosignTool):
       return pairIn(home, prefix);
     },
     async sign(ref, key) {
-      await run(["sign", "--key", key.privateKeyFile, "--tlog-upload=false", ref]);
+      await run(["sign", "--key", key.privateKeyFile, ...OFFLINE[tool], ref]);
     },
   };
 }

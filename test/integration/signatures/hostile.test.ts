@@ -16,7 +16,7 @@ import { startScriptedRegistry } from "../../harness/scripted-registry.ts";
 const digest = `sha256:${"d".repeat(64)}`;
 const hex = "d".repeat(64);
 const qa = generateKeyPairSync("ec", { namedCurve: "P-256" });
-const qaKey = parsePublicKey(qa.publicKey.export({ type: "spki", format: "pem" }));
+const qaKey = parsePublicKey(qa.publicKey.export({ type: "spki", format: "pem" }) as string);
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -42,7 +42,10 @@ async function setup(
   registry.handle((req, res) => {
     const served = paths[(req.url ?? "").replace(/^\/v2\/app\//, "")];
     const answer = () => {
-      if (served === undefined) return res.writeHead(404).end();
+      if (served === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(served.status ?? 200, {
         "content-type": served.type ?? "application/octet-stream",
         "content-length": served.body.length,

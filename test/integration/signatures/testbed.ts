@@ -28,9 +28,13 @@ export interface SignaturesTestbed {
   readonly qa: CosignKeyPair & { readonly key: TrustedKey };
   readonly stranger: CosignKeyPair & { readonly key: TrustedKey };
   /** Pushes a random image to `repository:tag` and re-pushes the tag: the new digest. */
-  movedTag(repository: string): Promise<string>;
+  readonly movedTag: (repository: string) => Promise<string>;
   /** digestpin's verification of `repository@digest` against `keys`, read as the reader. */
-  verify(repository: string, digest: string, keys: readonly TrustedKey[]): Promise<SignatureCheck>;
+  readonly verify: (
+    repository: string,
+    digest: string,
+    keys: readonly TrustedKey[],
+  ) => Promise<SignatureCheck>;
 }
 
 /**
@@ -62,7 +66,7 @@ export function signaturesTestbed(
       cosign,
       qa: { ...qa, key: parsePublicKey(qa.publicKeyPem, "qa") },
       stranger: { ...stranger, key: parsePublicKey(stranger.publicKeyPem, "stranger") },
-      async movedTag(repository) {
+      movedTag: async (repository) => {
         const ref = registry.ref(`${repository}:${++tags}`);
         await crane.pushRandomImage(ref);
         return (await crane.repush(ref)).digest;

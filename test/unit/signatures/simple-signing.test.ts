@@ -15,7 +15,7 @@ const digest = `sha256:${"a".repeat(64)}`;
 const other = `sha256:${"b".repeat(64)}`;
 const qa = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" });
-const qaKey = parsePublicKey(qa.publicKey.export({ type: "spki", format: "pem" }));
+const qaKey = parsePublicKey(qa.publicKey.export({ type: "spki", format: "pem" }) as string);
 const manifestDigest = `sha256:${"c".repeat(64)}`;
 
 function payloadOf(signed: string, type = "cosign container image signature"): Buffer {

@@ -30,7 +30,7 @@ export interface Cosign {
   /** `cosign import-key-pair` of a PEM private key (RSA, ECDSA or Ed25519). */
   importKeyPair(privatePem: string): Promise<CosignKeyPair>;
   /** `cosign sign --key` of `ref` (`host/repo@sha256:…`), nothing uploaded to Rekor. */
-  sign(ref: string, key: CosignKeyPair): Promise<void>;
+  sign(ref: string, key: CosignKeyPair, extraArgs?: readonly string[]): Promise<void>;
 }
 
 export const COSIGN_PASSWORD = "digestpin-test-password";
@@ -84,8 +84,8 @@ export async function createCosign(t: Teardown, crane: Crane, tool: CosignTool):
       await run(["import-key-pair", "--key", source, "--output-key-prefix", prefix]);
       return pairIn(home, prefix);
     },
-    async sign(ref, key) {
-      await run(["sign", "--key", key.privateKeyFile, ...OFFLINE[tool], ref]);
+    async sign(ref, key, extraArgs = []) {
+      await run(["sign", "--key", key.privateKeyFile, ...OFFLINE[tool], ...extraArgs, ref]);
     },
   };
 }

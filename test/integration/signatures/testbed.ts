@@ -12,6 +12,7 @@ import {
   type CosignTool,
 } from "../../harness/cosign.ts";
 import { teardownList, type SuiteHooks } from "../../harness/kube-shared.ts";
+import { registryEntries } from "../../helpers/resolver-for.ts";
 import {
   createCrane,
   startRegistry,
@@ -29,11 +30,15 @@ export interface SignaturesTestbed {
   readonly stranger: CosignKeyPair & { readonly key: TrustedKey };
   /** Pushes a random image to `repository:tag` and re-pushes the tag: the new digest. */
   readonly movedTag: (repository: string) => Promise<string>;
-  /** digestpin's verification of `repository@digest` against `keys`, read as the reader. */
+  /**
+   * digestpin's verification of `repository@digest` against `keys`, read as the registry's
+   * `reader` (token auth) or anonymously.
+   */
   readonly verify: (
     repository: string,
     digest: string,
     keys: readonly TrustedKey[],
+    as?: "reader" | "anonymous",
   ) => Promise<SignatureCheck>;
 }
 
@@ -53,9 +58,7 @@ export function signaturesTestbed(
     const crane = await createCrane(suite, registry);
     const cosign = await createCosign(suite, crane, tool);
     const [qa, stranger] = await Promise.all([cosign.generateKeyPair(), cosign.generateKeyPair()]);
-    const reader = new RegistryReader({
-      registries: [{ host: registry.host, ca: registry.caPem, allowPrivateAddresses: true }],
-    });
+    const reader = new RegistryReader({ registries: registryEntries(registry) });
     suite.teardown(() => reader.close());
     const credential = registry.users.find((u) => u.username === "reader");
     const keychain = () => credential;
@@ -72,12 +75,12 @@ export function signaturesTestbed(
         return (await crane.repush(ref)).digest;
       },
       // A fresh verifier each time: these tests are about what the registry holds, not the cache.
-      verify: (repository, digest, keys) =>
+      verify: (repository, digest, keys, as = "reader") =>
         new SignatureVerifier({ reader }).verify(
           { registry: registry.host, repository },
           digest,
           keys,
-          { keychain, deadline: Date.now() + 30_000 },
+          { keychain: as === "reader" ? keychain : () => undefined, deadline: Date.now() + 30_000 },
         ),
     };
   });

@@ -101,7 +101,7 @@ export function readProblem(
   if (!(error instanceof RegistryError)) throw error;
   return CONTENT_ERRORS.has(error.code)
     ? { ...where, reason: "malformed", message: `${what} cannot be read: ${error.message}` }
-    : { ...where, reason: "registry-error", message: `${what}: ${error.message}` };
+    : { ...where, reason: "registry-error", message: `${what} cannot be read: ${error.message}` };
 }
 
 function stringsOf(value: unknown): Record<string, string> {

@@ -1,6 +1,5 @@
 import { CoalescingCache } from "../registry/cache.ts";
 import { anonymous, credentialId, type Keychain } from "../registry/credentials.ts";
-import { RegistryError } from "../registry/errors.ts";
 import type { RegistryReader, RepositoryName } from "../registry/registry-reader.ts";
 import { bundleSignatures } from "./bundle-referrers.ts";
 import { keySetFingerprint, type TrustedKey } from "./keys.ts";
@@ -10,7 +9,7 @@ import type {
   SignatureProblem,
   VerifiedSignature,
 } from "./outcomes.ts";
-import type { SignatureReadOptions } from "./registry-reads.ts";
+import { readProblem, type SignatureReadOptions } from "./registry-reads.ts";
 import { sigTagOf, sigTagSignatures, type Judgement } from "./sig-tag.ts";
 
 export interface SignatureVerifierOptions {
@@ -100,14 +99,14 @@ export class SignatureVerifier {
   }
 }
 
-/** A format's judgements, or its registry failure as the one problem it has. */
+/** A format's judgements, or the one problem that reading it ran into. */
 async function settle(format: SignatureFormat, work: Promise<Judgement[]>): Promise<Judgement[]> {
   try {
     return await work;
   } catch (error) {
-    if (!(error instanceof RegistryError)) throw error;
-    const what = format === "sig-tag" ? "the cosign signature tag" : "the sigstore bundles";
-    return [{ format, reason: "registry-error", message: `cannot read ${what}: ${error.message}` }];
+    const what =
+      format === "sig-tag" ? "the cosign signature tag" : "the sigstore bundle referrers";
+    return [readProblem(error, { format }, what)];
   }
 }
 

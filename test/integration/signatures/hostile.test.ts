@@ -261,3 +261,18 @@ test("a digest every trusted key has signed is not asked about again", async (t)
   t.is((await verify()).verified.length, 1);
   t.is(registry.requests.length, asked);
 });
+
+test("a .sig manifest larger than any manifest digestpin reads is malformed, not unknown", async (t) => {
+  const { verify } = await setup(t, {
+    [`manifests/sha256-${hex}.sig`]: {
+      type: OCI_MANIFEST,
+      body: Buffer.alloc(5 * 1024 * 1024, 32),
+    },
+  });
+  const check = await verify();
+  t.deepEqual(reasons(check), ["malformed"]);
+  t.regex(
+    check.problems[0]!.message,
+    /^the cosign signature tag cannot be read: manifest is larger than 4096 KiB/,
+  );
+});

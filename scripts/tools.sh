@@ -48,6 +48,9 @@ version_ldflags() {
       # Prometheus 3.x is the Go module v0.3xx.y: v0.316.0 is the release 3.16.0.
       minor=${version#v0.} && minor=${minor%%.*}
       printf -- '-X %s ' "github.com/prometheus/common/version.Version=$((minor / 100)).$((minor % 100)).${version##*.}" ;;
+    cosign*)
+      printf -- '-X %s ' "sigs.k8s.io/release-utils/version.gitVersion=$version" \
+        "sigs.k8s.io/release-utils/version.gitTreeState=clean" ;;
   esac
 }
 

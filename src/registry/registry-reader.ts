@@ -9,6 +9,7 @@ import { digestOf } from "./manifest.ts";
 import { bareMediaType, MANIFEST_ACCEPT } from "./media-types.ts";
 import type { RegistryConfig } from "./registry-config.ts";
 import { realmGuard } from "./realm-guard.ts";
+import { readReferrers } from "./referrers.ts";
 import { withRetry } from "./retry.ts";
 import { statusError } from "./status.ts";
 
@@ -108,6 +109,33 @@ export class RegistryReader {
       if (actual !== digest) throw mismatch(name, what, digest, actual);
       return body;
     });
+  }
+
+  /**
+   * The OCI 1.1 referrers index of `digest` (the manifests whose subject it is), or undefined
+   * when no endpoint implements the referrers API (they answer 404).
+   */
+  async referrers(
+    name: RepositoryName,
+    digest: string,
+    options: ReadOptions = {},
+  ): Promise<Buffer | undefined> {
+    const maxBytes = this.#options.maxManifestBytes ?? 4 * 1024 * 1024;
+    try {
+      return await this.#read(name, options, (endpoint, credential, signal) =>
+        readReferrers(endpoint, this.#auth, {
+          repository: name.repository,
+          digest,
+          credential,
+          maxBytes,
+          signal,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === "ERR_REGISTRY_NOT_FOUND")
+        return undefined;
+      throw error;
+    }
   }
 
   /**

@@ -1,0 +1,122 @@
+import { CoalescingCache } from "../registry/cache.ts";
+import { anonymous, credentialId, type Keychain } from "../registry/credentials.ts";
+import type { RegistryReader, RepositoryName } from "../registry/registry-reader.ts";
+import { bundleSignatures } from "./bundle-referrers.ts";
+import { keySetFingerprint, type TrustedKey } from "./keys.ts";
+import type {
+  SignatureCheck,
+  SignatureFormat,
+  SignatureProblem,
+  VerifiedSignature,
+} from "./outcomes.ts";
+import { readProblem, type SignatureReadOptions } from "./registry-reads.ts";
+import { sigTagOf, sigTagSignatures, type Judgement } from "./sig-tag.ts";
+
+export interface SignatureVerifierOptions {
+  /** How the registries are read (endpoints, credentials, guards, size limits). */
+  readonly reader: RegistryReader;
+  /** How many (digest, key set) results are kept, least recently used out; default 2000. */
+  readonly maxEntries?: number;
+  /**
+   * How long a result that a new signature could still change is kept (no signature yet, or
+   * not every trusted key has signed): a QA signature is seen this soon. Default 10 s.
+   */
+  readonly recheckMs?: number;
+  readonly now?: () => number;
+}
+
+export interface VerifyOptions {
+  readonly keychain?: Keychain;
+  /** Epoch ms by which the registry work must be done; what is not read by then is unknown. */
+  readonly deadline: number;
+}
+
+/** Signatures cannot be unmade: a digest every trusted key has signed stays signed. */
+const SIGNED_BY_ALL_MS = 24 * 3_600_000;
+
+/**
+ * Finds and verifies the cosign signatures of a digest in its registry, in both formats at
+ * once, within a deadline. Results are kept by repository, digest, key set and credentials:
+ * until every trusted key has signed, only briefly; concurrent asks share one read.
+ */
+export class SignatureVerifier {
+  readonly #reader: RegistryReader;
+  readonly #cache: CoalescingCache<SignatureCheck & { readonly keepMs: number }>;
+  readonly #recheckMs: number;
+
+  constructor(options: SignatureVerifierOptions) {
+    this.#reader = options.reader;
+    this.#recheckMs = options.recheckMs ?? 10_000;
+    this.#cache = new CoalescingCache({
+      maxEntries: options.maxEntries ?? 2000,
+      ...(options.now !== undefined && { now: options.now }),
+    });
+  }
+
+  /** What the registry holds about the signatures of `digest` (never throws for its content). */
+  async verify(
+    name: RepositoryName,
+    digest: string,
+    keys: readonly TrustedKey[],
+    options: VerifyOptions,
+  ): Promise<SignatureCheck> {
+    const credential = credentialId((options.keychain ?? anonymous)(name.registry));
+    const key = `${name.registry}/${name.repository}@${digest}|${keySetFingerprint(keys)}|${credential}`;
+    const { verified, problems } = await this.#cache.getOrLoad(
+      key,
+      () => this.#load(name, digest, keys, options),
+      (result) => result.keepMs,
+    );
+    return { verified, problems };
+  }
+
+  async #load(
+    name: RepositoryName,
+    digest: string,
+    keys: readonly TrustedKey[],
+    options: VerifyOptions,
+  ): Promise<SignatureCheck & { keepMs: number }> {
+    const signal = AbortSignal.timeout(Math.max(1, options.deadline - Date.now()));
+    const read: SignatureReadOptions = { ...options, signal };
+    const found = await Promise.all([
+      settle("sig-tag", sigTagSignatures(this.#reader, name, digest, keys, read)),
+      settle("bundle", bundleSignatures(this.#reader, name, digest, keys, read)),
+    ]);
+    const judgements = found.flat();
+    const verified = distinct(judgements.filter((j): j is VerifiedSignature => !("reason" in j)));
+    const problems = judgements.filter((j): j is SignatureProblem => "reason" in j);
+    if (judgements.length === 0) {
+      problems.push({
+        reason: "no-signature",
+        message: `${name.registry}/${name.repository}@${digest} is not signed: there is no cosign signature tag (${sigTagOf(digest)}) and no sigstore bundle referring to it`,
+      });
+    }
+    const unknown = problems.some((p) => p.reason === "registry-error");
+    const signers = new Set(verified.map((v) => v.keyId));
+    const everyKey = keys.length > 0 && keys.every((k) => signers.has(k.id));
+    const keepMs = unknown ? 0 : everyKey ? SIGNED_BY_ALL_MS : this.#recheckMs;
+    return { verified, problems, keepMs };
+  }
+}
+
+/** A format's judgements, or the one problem that reading it ran into. */
+async function settle(format: SignatureFormat, work: Promise<Judgement[]>): Promise<Judgement[]> {
+  try {
+    return await work;
+  } catch (error) {
+    const what =
+      format === "sig-tag" ? "the cosign signature tag" : "the sigstore bundle referrers";
+    return [readProblem(error, { format }, what)];
+  }
+}
+
+/** The same signature by the same key found twice (a repeated layer) counts once. */
+function distinct(verified: VerifiedSignature[]): VerifiedSignature[] {
+  const seen = new Set<string>();
+  return verified.filter((v) => {
+    const id = `${v.keyId}|${v.signatureDigest}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}

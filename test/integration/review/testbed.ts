@@ -66,8 +66,9 @@ export function fileLines(stdout: string, platform = "linux/amd64"): string[] {
 }
 
 /** The blob GETs digestpin made (from the registry's access log). */
-export async function blobReads(bed: ReviewTestbed): Promise<string[]> {
+export async function blobReads(bed: ReviewTestbed, repository?: string): Promise<string[]> {
   return (await bed.registry.accessLog())
     .filter((e) => e.method === "GET" && e.userAgent === "digestpin" && e.path.includes("/blobs/"))
+    .filter((e) => repository === undefined || e.path.startsWith(`/v2/${repository}/blobs/`))
     .map((e) => e.path.slice(e.path.lastIndexOf("/") + 1));
 }

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { MockAgent } from "undici";
-import { answerReview, type EndpointDeps } from "../src/admission/endpoint.ts";
+import { answerReview, type EndpointDeps } from "../src/webhook/review-answer.ts";
 import { createLogger, silentLogger } from "../src/observability/logger.ts";
 import { Metrics } from "../src/observability/metrics.ts";
 import { decideWith, policyFromText, type Policy } from "../src/policy/index.ts";

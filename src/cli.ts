@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { dispatch } from "./cli/dispatch.ts";
+import { dispatch } from "./cli/index.ts";
 
 process.exitCode = await dispatch(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

@@ -232,7 +232,7 @@ export async function pinsGroup(
         notes: [
           "load = read + checkPolicyDocument (parse and validate) + assemblePolicy (merge, index), once, cold, in a new process (bench/probes/pin-load.ts). " +
             "heap held: heap used after load and a full GC, minus before; peak RSS added: resident memory at the end of loading minus before. " +
-            "lookup: PinStore.get of a pinned key (1M lookups over 100 keys); decide(): a pinned tag up to its registry lookup. " +
+            "lookup: PinIndex.get of a pinned key (1M lookups over 100 keys); decide(): a pinned tag up to its registry lookup. " +
             "Pins are `name:tag: sha256:…` lines (bench/fixtures/pins.ts); records: each a mapping of digest, pinnedAt, pinnedBy and reason, as `digestpin pin` writes them.",
         ],
       },

@@ -1,7 +1,7 @@
 /**
  * Loading N pins from a policy file, in a fresh process (as `digestpin serve` starts): the YAML
  * parse, the validation (checkPolicyDocument, which parses again: validation = its time minus
- * the parse alone), the index (assemblePolicy: merge, PinStore), the memory the policy holds,
+ * the parse alone), the index (assemblePolicy: merge, PinIndex), the memory the policy holds,
  * and what a lookup costs. Run with --expose-gc.
  *
  *   node --expose-gc --import tsx bench/probes/pin-load.ts [--yaml-only] POLICY.yaml KEY…
@@ -11,9 +11,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
-import { assemblePolicy } from "../../src/policy/assemble.ts";
-import { checkPolicyDocument } from "../../src/policy/document.ts";
-import { decide } from "../../src/policy/decide.ts";
+import { assemblePolicy } from "../../src/policy/sources/assemble.ts";
+import { checkPolicyDocument } from "../../src/policy/document/document.ts";
+import { decide } from "../../src/policy/decide/decide.ts";
 
 const args = process.argv.slice(2);
 const yamlOnly = args[0] === "--yaml-only";

@@ -1,17 +1,24 @@
-import type { ImageFactsSource } from "../policy/decide-facts.ts";
-import type { Decision, DecisionReason, PinRecord, Policy } from "../policy/index.ts";
-import type { Labels } from "../policy/label-selector.ts";
-import { nameOnlyLabels, policyInNamespace } from "../policy/namespace-settings.ts";
+import { invariantBroken } from "../errors.ts";
+import {
+  nameOnlyLabels,
+  policyInNamespace,
+  type Decision,
+  type DecisionReason,
+  type Labels,
+  type PinRecord,
+  type Policy,
+} from "../policy/index.ts";
 import { pinKeyOf } from "../reference/index.ts";
-import type { Keychain } from "../registry/credentials.ts";
+import type { Keychain } from "../registry/index.ts";
+import type { ImageFactsSource } from "./facts.ts";
 import { findImages, type ImageSlot } from "./images.ts";
 import { judgeImages, type ResolveFn } from "./judge.ts";
 import { asksValidateOnly, controllerOf, VALIDATE_ONLY_LABEL } from "./object-meta.ts";
-import { reviewPolicyConfigMap, type PolicyConfigMaps } from "./policy-configmap.ts";
-import { buildResponse, type Judged } from "./respond.ts";
+import { reviewPolicyConfigMap, type PolicyLocation } from "./policy-configmap.ts";
 import { requireDigest } from "./require-digests.ts";
+import { buildResponse, type Judged } from "./respond.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
-import { roleOf, type Endpoint, type Role } from "./roles.ts";
+import { roleOf, type ReviewEndpoint, type Role } from "./roles.ts";
 
 export interface AdmissionDeps {
   /** The policy in force; undefined until one valid policy has been loaded. */
@@ -30,14 +37,14 @@ export interface AdmissionDeps {
   readonly budgetMs: number;
   readonly now: () => number;
   /** Where the policy ConfigMaps are, to refuse invalid edits of them on /validate. */
-  readonly policyConfigMaps?: PolicyConfigMaps;
+  readonly policyLocation?: PolicyLocation;
   /** Manifests and declared bases by digest (baseImages, drift notes); none: never read. */
   readonly facts?: ImageFactsSource;
   /**
    * The labels of a namespace (for `namespaces` rules and the validate-only label); absent:
    * only its name is known (`kubernetes.io/metadata.name`).
    */
-  readonly namespaceLabels?: (namespace: string) => Promise<Labels>;
+  readonly namespaceLabels?: (namespace: string) => Promise<Labels | undefined>;
 }
 
 export interface ReviewOutcome {
@@ -51,17 +58,17 @@ export interface ReviewOutcome {
  * decides each by the policy, and builds the response (patch, denial, warnings, audit notes).
  */
 export async function handleReview(
-  endpoint: Endpoint,
+  endpoint: ReviewEndpoint,
   request: AdmissionRequest,
   deps: AdmissionDeps,
 ): Promise<ReviewOutcome> {
   if (
     endpoint === "validate" &&
     request.kind.kind === "ConfigMap" &&
-    deps.policyConfigMaps !== undefined
+    deps.policyLocation !== undefined
   ) {
     return {
-      response: reviewPolicyConfigMap(request, deps.policyConfigMaps),
+      response: reviewPolicyConfigMap(request, deps.policyLocation),
       judged: [],
       role: "none",
     };
@@ -86,7 +93,12 @@ export async function handleReview(
     };
   }
   const namespace = request.namespace ?? "";
-  const labels = await (deps.namespaceLabels?.(namespace) ?? nameOnlyLabels(namespace));
+  // Kubernetes labels every namespace with its name; when its labels cannot be read, that is
+  // all that is known (and the policy's own settings apply unless a rule selects by name).
+  const labels = {
+    ...nameOnlyLabels(namespace),
+    ...(await deps.namespaceLabels?.(namespace)),
+  };
   const policy = policyInNamespace(loaded, labels);
   const validateOnly =
     policy.settings.rewrite === "none" ||
@@ -145,7 +157,7 @@ async function judge(
   const recorded = await recordFirstUses(decisions, request.dryRun, deps);
   return slots.map((slot, i) => {
     const judged = decisions[i];
-    if (judged === undefined) throw new Error("a decision per image");
+    if (judged === undefined) throw invariantBroken("no decision for an image");
     const decision = recorded.get(slot.image) ?? judged;
     // A template is judged as written and left unchanged: what would be rewritten is admitted.
     // Validate-only leaves a tag that serves the admitted digest; only the pin of a moved tag

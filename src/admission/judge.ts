@@ -1,11 +1,13 @@
-import { applyImageFacts, type ImageFactsSource } from "../policy/decide-facts.ts";
-import type { Decision, DecisionContext, Policy, RegistryObservation } from "../policy/index.ts";
-import { decideWith } from "../policy/index.ts";
+import {
+  decideWith,
+  type Decision,
+  type DecisionContext,
+  type Policy,
+  type RegistryObservation,
+} from "../policy/index.ts";
 import type { ImageReference } from "../reference/index.ts";
-import type { Keychain } from "../registry/credentials.ts";
-import { RegistryError } from "../registry/errors.ts";
-import type { ManifestAnswer } from "../registry/fetch-manifest.ts";
-import type { ResolveOptions } from "../registry/resolver.ts";
+import type { Keychain, ManifestAnswer, ResolveOptions } from "../registry/index.ts";
+import { applyImageFacts, registryFailure, type ImageFactsSource } from "./facts.ts";
 
 /** Asks a registry which digest it serves (the Resolver's `resolve`, injected). */
 export type ResolveFn = (
@@ -74,18 +76,6 @@ async function observe(
     const answer = await resolve(reference, { keychain, deadline: context.deadline });
     return { digest: answer.digest };
   } catch (error) {
-    if (error instanceof RegistryError) {
-      return {
-        error: { code: error.code, message: error.message, unavailable: error.unavailable },
-      };
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      error: {
-        code: "ERR_CREDENTIALS",
-        message: `cannot read registry credentials: ${message}`,
-        unavailable: false,
-      },
-    };
+    return { error: registryFailure(error) };
   }
 }

@@ -1,9 +1,15 @@
-import { checkPolicyDocument, formatIssue } from "../policy/index.ts";
-import { configMapSource, PINS_KEY, PINS_LABEL, POLICY_KEY } from "../policy/locations.ts";
+import {
+  checkPolicyDocument,
+  configMapSource,
+  formatIssue,
+  PINS_KEY,
+  PINS_LABEL,
+  POLICY_KEY,
+} from "../policy/index.ts";
 import type { AdmissionRequest, AdmissionResponse, StatusCause } from "./review.ts";
 
-/** Which ConfigMaps hold digestpin's policy: in its namespace, the named one and labelled ones. */
-export interface PolicyConfigMaps {
+/** Where the policy lives: the policy ConfigMap by name, and the labelled pins ConfigMaps, in one namespace. */
+export interface PolicyLocation {
   readonly namespace: string;
   readonly policy: string;
 }
@@ -14,7 +20,7 @@ export interface PolicyConfigMaps {
  */
 export function reviewPolicyConfigMap(
   request: AdmissionRequest,
-  where: PolicyConfigMaps,
+  where: PolicyLocation,
 ): AdmissionResponse {
   const allowed = { uid: request.uid, allowed: true };
   if (request.operation !== "CREATE" && request.operation !== "UPDATE") return allowed;

@@ -1,6 +1,4 @@
-import { decide, type Decision, type Policy } from "../policy/index.ts";
-import { shortImage } from "../policy/messages.ts";
-import { deny } from "../policy/verdicts.ts";
+import { decide, type Decision, type Policy, shortImage, deny } from "../policy/index.ts";
 
 /**
  * The validating webhook's view of a Pod's image: digest-form images are judged against the

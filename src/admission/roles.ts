@@ -1,6 +1,6 @@
 import { POD_CARRYING_KINDS } from "./images.ts";
 
-export type Endpoint = "mutate" | "validate";
+export type ReviewEndpoint = "mutate" | "validate";
 
 /**
  * What an endpoint does with an object's images:
@@ -13,7 +13,7 @@ export type Endpoint = "mutate" | "validate";
  */
 export type Role = "rewrite" | "require-digests" | "check-template" | "none";
 
-export function roleOf(endpoint: Endpoint, kind: string, mutateTemplates: boolean): Role {
+export function roleOf(endpoint: ReviewEndpoint, kind: string, mutateTemplates: boolean): Role {
   if (!POD_CARRYING_KINDS.includes(kind)) return "none";
   const rewritten = kind === "Pod" || mutateTemplates;
   if (endpoint === "mutate") return rewritten ? "rewrite" : "none";

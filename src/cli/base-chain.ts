@@ -1,8 +1,12 @@
-import { baseLink, baseStatus, baseVerdict, type BaseStatus } from "../policy/base-status.ts";
-import type { PinStore } from "../policy/pin-store.ts";
-import { tryParseReference } from "../reference/index.ts";
-import { distinctBases, type BaseDeclaration } from "../registry/base-image.ts";
-import type { RepositoryName } from "../registry/registry-reader.ts";
+import {
+  baseLink,
+  baseStatus,
+  baseVerdict,
+  type BaseStatus,
+  type PinIndex,
+} from "../policy/index.ts";
+import { distinctBases, tryParseReference, type BaseDeclaration } from "../reference/index.ts";
+import type { RepositoryName } from "../registry/index.ts";
 
 /** Reads the bases `digest` of `name` declares (ImageFacts.bases with the CLI's credentials). */
 export type ReadBases = (
@@ -26,7 +30,7 @@ export async function readBaseChain(
   read: ReadBases,
   name: RepositoryName,
   digest: string,
-  pins: PinStore,
+  pins: PinIndex,
 ): Promise<BaseChain> {
   const levels: BaseStatus[][] = [];
   const seen = new Set<string>([digest]);

@@ -1,9 +1,15 @@
 import { constants } from "node:fs";
 import { access, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
-import { createCertificateAuthority, createServingCertificate } from "../tls/certificates.ts";
-import { certificateHosts, hostProblem, isDnsLabel } from "../tls/hosts.ts";
-import { parseCertificate } from "../tls/material.ts";
+import { DigestpinError } from "../errors.ts";
+import {
+  certificateHosts,
+  createCertificateAuthority,
+  createServingCertificate,
+  hostProblem,
+  isDnsLabel,
+  parseCertificate,
+} from "../tls/index.ts";
 import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 
 const usage = `Usage: digestpin certs --service NAME --namespace NS --out DIR [options]
@@ -113,7 +119,8 @@ async function refuseExisting(path: string): Promise<void> {
     () => true,
     () => false,
   );
-  if (exists) throw new Error(`${path} exists; give --force to replace it`);
+  if (exists)
+    throw new DigestpinError("ERR_FILE_EXISTS", `${path} exists; give --force to replace it`);
 }
 
 /** Writes `path` with `mode`, refusing to replace an existing file unless `force`. */
@@ -125,7 +132,9 @@ async function writeNew(path: string, text: string, mode: number, force: boolean
     handle = await open(path, flags, mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new Error(`${path} exists; give --force to replace it`, { cause: error });
+      throw new DigestpinError("ERR_FILE_EXISTS", `${path} exists; give --force to replace it`, {
+        cause: error,
+      });
     }
     throw error;
   }

@@ -1,6 +1,6 @@
 import { isDigestpinError } from "../errors.ts";
 import { EXIT_USAGE, type CliIO } from "./command.ts";
-import { commands } from "./index.ts";
+import { commands } from "./commands.ts";
 
 const overview = (): string =>
   [

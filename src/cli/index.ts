@@ -1,23 +1,4 @@
-import { approveCommand } from "./approve.ts";
-import { certsCommand } from "./certs.ts";
-import { checkCommand } from "./check.ts";
-import type { Command } from "./command.ts";
-import { diffCommand } from "./diff.ts";
-import { parseCommand } from "./parse.ts";
-import { pinCommand } from "./pin.ts";
-import { policyCommand } from "./policy.ts";
-import { resolveCommand } from "./resolve.ts";
-import { serveCommand } from "./serve.ts";
-
-/** Every subcommand, in the order `digestpin --help` lists them. */
-export const commands: readonly Command[] = [
-  serveCommand,
-  parseCommand,
-  resolveCommand,
-  policyCommand,
-  pinCommand,
-  diffCommand,
-  approveCommand,
-  checkCommand,
-  certsCommand,
-];
+// The command line: `digestpin <command>` and the kubectl plugin, one file or folder per
+// command (diff/, check/, pin/ for pin and approve), with the option groups they share.
+export { dispatch } from "./dispatch.ts";
+export type { CliIO } from "./command.ts";

@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { EXIT_USAGE, usageError, type CliIO, type Command } from "./command.ts";
 import {
   canonicalOf,
   familiarOf,
@@ -7,6 +6,7 @@ import {
   tryParseReference,
   type ImageReference,
 } from "../reference/index.ts";
+import { EXIT_USAGE, usageError, type CliIO, type Command } from "./command.ts";
 
 const usage = `Usage: digestpin parse REF…
 
@@ -48,7 +48,7 @@ function run(args: readonly string[], io: CliIO): number {
   for (const input of inputs) {
     const result = tryParseReference(input);
     if (result.ok) {
-      io.stdout(`${JSON.stringify(describe(input, result.reference))}\n`);
+      io.stdout(`${JSON.stringify(referenceFields(input, result.reference))}\n`);
     } else {
       io.stdout(`${JSON.stringify({ input, error: result.error.message })}\n`);
       io.stderr(`digestpin parse: ${result.error.message}\n`);
@@ -58,7 +58,7 @@ function run(args: readonly string[], io: CliIO): number {
   return status;
 }
 
-function describe(input: string, ref: ImageReference): Record<string, string | null> {
+function referenceFields(input: string, ref: ImageReference): Record<string, string | null> {
   return {
     input,
     registry: ref.registry,

@@ -1,12 +1,14 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { delimiter, join } from "node:path";
-import { loadKubeConfig } from "../kube/client.ts";
-import { PolicyConfigMaps } from "../kube/policy-configmaps.ts";
-import { formatIssue, PolicyInvalidError } from "../policy/issues.ts";
-import { DEFAULT_NAMESPACE, POLICY_CONFIGMAP } from "../policy/locations.ts";
-import { PolicyFiles } from "../policy/policy-files.ts";
-import type { PolicyStore } from "../policy/policy-store.ts";
+import { loadKubeConfig } from "../kube/index.ts";
+import { PolicyConfigMaps, PolicyFiles, type PolicyStore } from "../pins/index.ts";
+import {
+  DEFAULT_NAMESPACE,
+  formatIssue,
+  POLICY_CONFIGMAP,
+  PolicyInvalidError,
+} from "../policy/index.ts";
 import type { CliIO } from "./command.ts";
 
 /** The options that say which policy a command reads or edits: files, or the cluster's. */

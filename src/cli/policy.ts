@@ -6,7 +6,7 @@ import {
   PolicyInvalidError,
   type ParsedDocument,
 } from "../policy/index.ts";
-import { EXIT_USAGE, type CliIO, type Command, readCommandArgs } from "./command.ts";
+import { EXIT_USAGE, readCommandArgs, type CliIO, type Command } from "./command.ts";
 
 const usage = `Usage: digestpin policy validate FILE…
 

@@ -1,7 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { keychainFrom, parseDockerConfig, type Keychain } from "../registry/credentials.ts";
-import type { RegistryConfig } from "../registry/registry-config.ts";
+import {
+  keychainFrom,
+  parseDockerConfig,
+  type Keychain,
+  type RegistryConfig,
+} from "../registry/index.ts";
 
 /** The options every command that talks to registries takes. */
 export const registryOptions = {

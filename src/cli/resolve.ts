@@ -1,7 +1,7 @@
-import { parseDuration } from "../policy/duration.ts";
+import { DigestpinError } from "../errors.ts";
+import { parseDuration } from "../policy/index.ts";
 import { canonicalOf, parseReference } from "../reference/index.ts";
-import type { ManifestAnswer } from "../registry/fetch-manifest.ts";
-import { Resolver } from "../registry/resolver.ts";
+import { Resolver, type ManifestAnswer } from "../registry/index.ts";
 import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 import {
   keychainFromFlags,
@@ -70,7 +70,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
         values.platform === undefined ? answer.digest : platformDigest(answer, values.platform);
       io.stdout(
         values.json === true
-          ? `${JSON.stringify(describe(input, canonicalOf(reference), answer, digest))}\n`
+          ? `${JSON.stringify(answerFields(input, canonicalOf(reference), answer, digest))}\n`
           : `${digest}\n`,
       );
     }
@@ -88,12 +88,15 @@ function platformDigest(answer: ManifestAnswer, platform: string): string {
   const match = answer.platforms.find((p) => p.platform === platform);
   if (match === undefined) {
     const offered = answer.platforms.map((p) => p.platform).join(", ");
-    throw new Error(`the image has no ${platform} manifest (it has ${offered})`);
+    throw new DigestpinError(
+      "ERR_NO_PLATFORM",
+      `the image has no ${platform} manifest (it has ${offered})`,
+    );
   }
   return match.digest;
 }
 
-function describe(input: string, canonical: string, answer: ManifestAnswer, digest: string) {
+function answerFields(input: string, canonical: string, answer: ManifestAnswer, digest: string) {
   return {
     input,
     canonical,

@@ -1,8 +1,6 @@
-import { parseServeConfig } from "../config.ts";
 import { isDigestpinError } from "../errors.ts";
-import { createLogger } from "../observability/logger.ts";
-import { Metrics } from "../observability/metrics.ts";
-import { startWebhook } from "../serve/webhook.ts";
+import { createLogger, Metrics } from "../observability/index.ts";
+import { parseServeConfig, startWebhook } from "../webhook/index.ts";
 import { EXIT_USAGE, type CliIO, type Command } from "./command.ts";
 
 const usage = `Usage: digestpin serve [options]

@@ -1,4 +1,5 @@
-import { KubeConfig, VersionApi } from "@kubernetes/client-node";
+import { KubeConfig, VersionApi, type RequestContext } from "@kubernetes/client-node";
+import type { Dispatcher } from "undici";
 import { DigestpinError } from "../errors.ts";
 import { explainKubeError } from "./errors.ts";
 
@@ -11,7 +12,7 @@ export type KubeAccess = { readonly kubeconfig: string } | { readonly inCluster:
  * that cannot be read, or names no server, is an ERR_KUBECONFIG error saying which and why.
  */
 export function loadKubeConfig(access: KubeAccess): KubeConfig {
-  const config = new KubeConfig();
+  const config = new ReusingKubeConfig();
   const where =
     "kubeconfig" in access ? `kubeconfig ${access.kubeconfig}` : "the in-cluster config";
   try {
@@ -44,4 +45,29 @@ export async function checkApiServer(kubeConfig: KubeConfig): Promise<void> {
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return (message.split("\n")[0] ?? message).trim();
+}
+
+/**
+ * A KubeConfig whose requests share connections. @kubernetes/client-node 2.0 builds a new
+ * undici Agent, so a new TCP connection and TLS handshake, for every request it authenticates;
+ * under load the API server sees a storm of handshakes and drops connections. This keeps one
+ * Agent per cluster and user and hands it to every request.
+ */
+export class ReusingKubeConfig extends KubeConfig {
+  readonly #dispatchers = new Map<string, Dispatcher>();
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const built = context.getDispatcher();
+    if (built === undefined) return;
+    const cluster = this.getCurrentCluster();
+    const user = this.getCurrentUser();
+    const key = JSON.stringify([cluster?.name, cluster?.server, user?.name]);
+    let shared = this.#dispatchers.get(key);
+    if (shared === undefined) {
+      shared = built;
+      this.#dispatchers.set(key, shared);
+    }
+    context.setDispatcher(shared);
+  }
 }

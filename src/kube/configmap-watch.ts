@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
-import type { Logger } from "../observability/logger.ts";
+import type { Logger } from "../observability/index.ts";
 import { watchObjects, type ObjectWatch } from "./watch.ts";
 
 export interface ConfigMapWatchOptions {

@@ -6,7 +6,7 @@ import {
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { DigestpinError } from "../errors.ts";
-import { explainKubeError } from "./errors.ts";
+import { explainKubeError, retryTransport } from "./errors.ts";
 
 /** Someone else changed (or created) the ConfigMap first: read it again and redo the change. */
 export class ConfigMapConflictError extends DigestpinError {
@@ -41,7 +41,9 @@ export class ConfigMaps {
   /** The ConfigMap, or undefined when it does not exist. */
   async get(name: string): Promise<V1ConfigMap | undefined> {
     try {
-      return await this.#api.readNamespacedConfigMap({ name, namespace: this.namespace });
+      return await retryTransport(() =>
+        this.#api.readNamespacedConfigMap({ name, namespace: this.namespace }),
+      );
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return undefined;
       throw this.#explain(error, `read configmap ${this.namespace}/${name}`);
@@ -50,10 +52,9 @@ export class ConfigMaps {
 
   async list(labelSelector: string): Promise<V1ConfigMap[]> {
     try {
-      const list = await this.#api.listNamespacedConfigMap({
-        namespace: this.namespace,
-        labelSelector,
-      });
+      const list = await retryTransport(() =>
+        this.#api.listNamespacedConfigMap({ namespace: this.namespace, labelSelector }),
+      );
       return list.items;
     } catch (error) {
       throw this.#explain(error, `list configmaps in ${this.namespace}`);
@@ -102,7 +103,7 @@ export class ConfigMaps {
 
   async #conflicts<T>(name: string, call: () => Promise<T>): Promise<T> {
     try {
-      return await call();
+      return await retryTransport(call);
     } catch (error) {
       if (error instanceof ApiException && error.code === 409) {
         throw new ConfigMapConflictError(this.namespace, name, { cause: error });

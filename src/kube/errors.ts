@@ -63,6 +63,27 @@ export function explainKubeError(error: unknown, kubeConfig: KubeConfig, doing: 
   );
 }
 
+const TRANSPORT_RETRIES_MS = [100, 400];
+
+/**
+ * Runs `call` again when the request never got an answer (the connection was reset or refused,
+ * or timed out connecting): an API server under load, or one restarting, drops connections,
+ * and client-go retries such requests too. Only for calls that are safe to repeat: reads, and
+ * writes made conditional by a resourceVersion or a name (a repeat then gets a 409). Answers,
+ * errors included, are returned or thrown as they are.
+ */
+export async function retryTransport<T>(call: () => Promise<T>): Promise<T> {
+  for (const delayMs of TRANSPORT_RETRIES_MS) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ApiException || isDigestpinError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+  return call();
+}
+
 /** The reason of a failed request, from undici's `fetch failed` and its cause. */
 function transportProblem(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;

@@ -7,7 +7,7 @@ import {
   V1ObjectReference,
   type KubeConfig,
 } from "@kubernetes/client-node";
-import { silentLogger, type Logger } from "../observability/logger.ts";
+import { silentLogger, type Logger } from "../observability/index.ts";
 
 export interface EventRecorderOptions {
   /** `source.component` and `reportingComponent` of the Events (default "digestpin"). */

@@ -1,15 +1,19 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace } from "@kubernetes/client-node";
-import { silentLogger, type Logger } from "../observability/logger.ts";
-import type { Labels } from "../policy/label-selector.ts";
-import { nameOnlyLabels } from "../policy/namespace-settings.ts";
+import { silentLogger, type Logger } from "../observability/index.ts";
 import { watchObjects, type ObjectWatch } from "./watch.ts";
 
-/** The labels of every namespace, kept by an informer, for `namespaces` rules. */
+/** Labels of a Kubernetes object. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** The labels of every namespace, kept by an informer. */
 export interface NamespaceLabels {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** A namespace's labels: from the informer, or read once when it has not seen it yet. */
-  labels(namespace: string): Promise<Labels>;
+  /**
+   * A namespace's labels: from the informer, or read once when it has not seen it yet;
+   * undefined when they cannot be read.
+   */
+  labels(namespace: string): Promise<Labels | undefined>;
 }
 
 export interface NamespaceLabelsOptions {
@@ -20,7 +24,7 @@ export interface NamespaceLabelsOptions {
 /**
  * Namespace labels from a watch on namespaces (cluster-wide list and watch). A namespace
  * created a moment before its first Pod may not have reached the informer: it is then read
- * directly; if that fails too, only its name is known and the policy's own settings apply.
+ * directly; if that fails too, the labels are unknown (and the failure logged).
  */
 export function namespaceLabels(options: NamespaceLabelsOptions): NamespaceLabels {
   const logger = options.logger ?? silentLogger();
@@ -38,20 +42,13 @@ export function namespaceLabels(options: NamespaceLabelsOptions): NamespaceLabel
     stop: () => watch.stop(),
     async labels(namespace) {
       const known = watch.get(namespace);
-      if (known !== undefined) return labelsOf(known, namespace);
+      if (known !== undefined) return known.metadata?.labels ?? {};
       try {
-        return labelsOf(await api.readNamespace({ name: namespace }), namespace);
+        return (await api.readNamespace({ name: namespace })).metadata?.labels ?? {};
       } catch (error) {
-        logger.warn(
-          { err: error, namespace },
-          "could not read the namespace's labels; the policy's own settings apply",
-        );
-        return nameOnlyLabels(namespace);
+        logger.warn({ err: error, namespace }, "could not read the namespace's labels");
+        return undefined;
       }
     },
   };
-}
-
-function labelsOf(namespace: V1Namespace, name: string): Labels {
-  return { ...nameOnlyLabels(name), ...namespace.metadata?.labels };
 }

@@ -1,11 +1,11 @@
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { CoalescingCache } from "../registry/cache.ts";
 import {
+  CoalescingCache,
   keychainFrom,
   parseDockerConfig,
   type DockerConfig,
   type Keychain,
-} from "../registry/credentials.ts";
+} from "../registry/index.ts";
 
 export interface SecretName {
   readonly namespace: string;

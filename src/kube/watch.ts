@@ -5,7 +5,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from "@kubernetes/client-node";
-import { silentLogger, type Logger } from "../observability/logger.ts";
+import { silentLogger, type Logger } from "../observability/index.ts";
 
 export interface ObjectWatchOptions<T extends KubernetesObject> {
   readonly kubeConfig: KubeConfig;

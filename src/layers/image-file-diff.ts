@@ -1,7 +1,7 @@
 import type { FileChange, Side } from "./file-compare.ts";
 import { collectChanges, normalizePath, type LayerChanges } from "./layer-changes.ts";
-import { Overlay } from "./overlay.ts";
 import { compareOverlays, finishComparison } from "./overlay-diff.ts";
+import { Overlay } from "./overlay.ts";
 import type { LayerRef } from "./read-layer.ts";
 import type { TarEntry } from "./tar-reader.ts";
 

@@ -1,4 +1,4 @@
-import type { ManifestTree, TreeImage } from "../registry/image-tree.ts";
+import type { ManifestTree, TreeImage } from "../registry/index.ts";
 
 /**
  * How the current image's layers relate to the pinned image's, by digest from the bottom: an

@@ -1,5 +1,5 @@
-import { joinPath } from "./layer-changes.ts";
 import { differences, type ChangeOrigin, type FileChange, type Side } from "./file-compare.ts";
+import { joinPath } from "./layer-changes.ts";
 import type { OverlayNode, Placed } from "./overlay.ts";
 import type { TarEntry } from "./tar-reader.ts";
 

@@ -1,5 +1,6 @@
+import { quote } from "../errors.ts";
+import { InvalidReferenceError } from "./errors.ts";
 import { DIGEST_ALGORITHM } from "./grammar.ts";
-import { ReferenceError, quote } from "./errors.ts";
 
 /**
  * The algorithms go-digest registers, with the number of lowercase hex digits each needs. sha384
@@ -51,9 +52,9 @@ export function isDigest(value: string): boolean {
   return digestProblem(value) === null;
 }
 
-/** Returns `input` when it is a valid digest; throws ReferenceError saying what is wrong. */
+/** Returns `input` when it is a valid digest; throws InvalidReferenceError saying what is wrong. */
 export function parseDigest(input: string): string {
   const problem = digestProblem(input);
-  if (problem !== null) throw new ReferenceError(input, problem);
+  if (problem !== null) throw new InvalidReferenceError(input, problem);
   return input;
 }

@@ -1,5 +1,5 @@
-import { DEFAULT_REGISTRY, OFFICIAL_NAMESPACE } from "./grammar.ts";
 import { parseDigest } from "./digest.ts";
+import { DEFAULT_REGISTRY, OFFICIAL_NAMESPACE } from "./grammar.ts";
 import type { ImageReference } from "./types.ts";
 
 type Name = Pick<ImageReference, "registry" | "repository">;
@@ -34,7 +34,7 @@ export function pinKeyOf(ref: ImageReference): string | null {
   return ref.tag === null ? null : `${nameOf(ref)}:${ref.tag}`;
 }
 
-/** `ref` with `digest` (validated; throws ReferenceError), keeping its tag. */
+/** `ref` with `digest` (validated; throws InvalidReferenceError), keeping its tag. */
 export function withDigest(ref: ImageReference, digest: string): ImageReference {
   return {
     registry: ref.registry,

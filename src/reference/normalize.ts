@@ -1,3 +1,4 @@
+import { quote } from "../errors.ts";
 import {
   DEFAULT_REGISTRY,
   LEGACY_DEFAULT_REGISTRY,
@@ -6,7 +7,6 @@ import {
   OFFICIAL_NAMESPACE,
   PATH_COMPONENT,
 } from "./grammar.ts";
-import { quote } from "./errors.ts";
 import { pathProblem } from "./path.ts";
 import { isRegistry, registryProblem } from "./registry.ts";
 

@@ -1,6 +1,7 @@
-import { DEFAULT_TAG, IDENTIFIER } from "./grammar.ts";
-import { ReferenceError, quote } from "./errors.ts";
+import { quote } from "../errors.ts";
 import { digestProblem } from "./digest.ts";
+import { InvalidReferenceError } from "./errors.ts";
+import { DEFAULT_TAG, IDENTIFIER } from "./grammar.ts";
 import { normalizeName } from "./normalize.ts";
 import { tagProblem } from "./tag.ts";
 import type { ImageReference, ParseResult } from "./types.ts";
@@ -8,26 +9,26 @@ import type { ImageReference, ParseResult } from "./types.ts";
 /**
  * Parses an image reference the way Kubernetes nodes read it: distribution/reference's
  * ParseNormalizedNamed, plus the "latest" tag when neither tag nor digest is given.
- * Throws ReferenceError (code ERR_INVALID_REFERENCE) saying what is wrong and where.
+ * Throws InvalidReferenceError (code ERR_INVALID_REFERENCE) saying what is wrong and where.
  */
 export function parseReference(input: string): ImageReference {
   const result = parse(input);
-  if (result instanceof ReferenceError) throw result;
+  if (result instanceof InvalidReferenceError) throw result;
   return result;
 }
 
 /** parseReference without the throw. */
 export function tryParseReference(input: string): ParseResult {
   const result = parse(input);
-  return result instanceof ReferenceError
+  return result instanceof InvalidReferenceError
     ? { ok: false, error: result }
     : { ok: true, reference: result };
 }
 
-function parse(input: string): ImageReference | ReferenceError {
-  if (input === "") return new ReferenceError(input, "the image reference is empty");
+function parse(input: string): ImageReference | InvalidReferenceError {
+  if (input === "") return new InvalidReferenceError(input, "the image reference is empty");
   if (IDENTIFIER.test(input)) {
-    return new ReferenceError(
+    return new InvalidReferenceError(
       input,
       `${quote(input)}: a 64-hex identifier is not a repository name, use "NAME@sha256:${input}"`,
     );
@@ -40,7 +41,7 @@ function parse(input: string): ImageReference | ReferenceError {
   const digest = at === -1 ? null : input.slice(at + 1);
   const lastSlash = beforeDigest.lastIndexOf("/");
   if (lastSlash === -1 && beforeDigest.startsWith("[")) {
-    return new ReferenceError(
+    return new InvalidReferenceError(
       input,
       `name ${quote(beforeDigest)}: a registry must be followed by "/" and a repository path`,
     );
@@ -50,12 +51,12 @@ function parse(input: string): ImageReference | ReferenceError {
   const tag = colon === -1 ? null : beforeDigest.slice(colon + 1);
 
   if (name === "")
-    return new ReferenceError(input, `${quote(input)}: the repository name is missing`);
+    return new InvalidReferenceError(input, `${quote(input)}: the repository name is missing`);
   const normalized = normalizeName(name);
-  if (typeof normalized === "string") return new ReferenceError(input, normalized);
+  if (typeof normalized === "string") return new InvalidReferenceError(input, normalized);
   const problem =
     (tag === null ? null : tagProblem(tag)) ?? (digest === null ? null : digestProblem(digest));
-  if (problem !== null) return new ReferenceError(input, problem);
+  if (problem !== null) return new InvalidReferenceError(input, problem);
 
   return {
     registry: normalized.registry,

@@ -1,5 +1,5 @@
+import { quote } from "../errors.ts";
 import { PATH_COMPONENT } from "./grammar.ts";
-import { quote } from "./errors.ts";
 
 const NOT_PATH_CHARACTER = /[^a-zA-Z0-9._-]/;
 const SEPARATOR_RUN = /[._-]{2,}/g;

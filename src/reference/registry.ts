@@ -1,5 +1,5 @@
+import { quote } from "../errors.ts";
 import { DOMAIN, DOMAIN_COMPONENT, IPV6_ADDRESS, PORT } from "./grammar.ts";
-import { quote } from "./errors.ts";
 
 const NOT_LABEL_CHARACTER = /[^a-zA-Z0-9-]/;
 const NOT_IPV6_CHARACTER = /[^a-fA-F0-9:]/;
@@ -71,4 +71,26 @@ function hostNameProblem(host: string): string | null {
     return `host name label ${quote(label)} must start and end with a letter or digit`;
   }
   return null;
+}
+
+/**
+ * The entry of a list of registries that covers `host`: the entry naming it exactly, else the
+ * first wildcard that matches (`*.example.com` for any subdomain, `*` for any registry).
+ * Case-insensitive. The one rule for "is this registry listed", so that the policy and the
+ * registry client never disagree.
+ */
+export function entryForRegistry<T extends { readonly host: string }>(
+  host: string,
+  entries: readonly T[],
+): T | undefined {
+  const wanted = host.toLowerCase();
+  return (
+    entries.find((entry) => entry.host.toLowerCase() === wanted) ??
+    entries.find((entry) => matchesWildcard(entry.host.toLowerCase(), wanted))
+  );
+}
+
+function matchesWildcard(pattern: string, host: string): boolean {
+  if (pattern === "*") return true;
+  return pattern.startsWith("*.") && host.endsWith(pattern.slice(1));
 }

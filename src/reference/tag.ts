@@ -1,5 +1,5 @@
+import { quote } from "../errors.ts";
 import { MAX_TAG_LENGTH, TAG } from "./grammar.ts";
-import { quote } from "./errors.ts";
 
 const NOT_TAG_CHARACTER = /[^\w.-]/;
 const WORD_START = /^\w/;

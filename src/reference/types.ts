@@ -1,4 +1,4 @@
-import type { ReferenceError } from "./errors.ts";
+import type { InvalidReferenceError } from "./errors.ts";
 
 /** An image reference after Docker normalization (`busybox` → docker.io/library/busybox:latest). */
 export interface ImageReference {
@@ -19,4 +19,4 @@ export interface ImageReference {
 
 export type ParseResult =
   | { readonly ok: true; readonly reference: ImageReference }
-  | { readonly ok: false; readonly error: ReferenceError };
+  | { readonly ok: false; readonly error: InvalidReferenceError };

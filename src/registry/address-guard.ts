@@ -67,7 +67,11 @@ export function guardedLookup(registry: string, allowInternal: boolean): LookupF
       else if (!allowInternal && bad !== undefined) {
         callback(internalError(registry, hostname, bad.address, "resolves to"), []);
       } else if (options.all === true) callback(null, addresses);
-      else if (first === undefined) callback(new Error(`${hostname}: no address`), []);
+      else if (first === undefined)
+        callback(
+          new RegistryError("ERR_REGISTRY_UNREACHABLE", registry, `${hostname} has no address`),
+          [],
+        );
       else callback(null, first.address, first.family);
     });
   };

@@ -1,21 +1,9 @@
+import type { BaseDeclaration, BaseSource } from "../reference/index.ts";
 import type { ManifestTree } from "./image-tree.ts";
 
 /** The OCI annotations (also used as config labels) naming the image an image is built on. */
 export const BASE_NAME = "org.opencontainers.image.base.name";
 export const BASE_DIGEST = "org.opencontainers.image.base.digest";
-
-export type BaseSource = "index annotation" | "manifest annotation" | "config label";
-
-/** What an image says it was built `FROM`. */
-export interface BaseDeclaration {
-  /** The reference as declared (`docker.io/library/alpine:3.20`). */
-  readonly name: string;
-  /** The base's digest as declared; undefined when only the name is. */
-  readonly digest: string | undefined;
-  readonly source: BaseSource;
-  /** The platform whose manifest or config says so; undefined for an index or lone image. */
-  readonly platform: string | undefined;
-}
 
 /** The declaration in one annotation or label map, if it has a base name. */
 export function baseOf(
@@ -47,14 +35,4 @@ export function basesInAnnotations(tree: ManifestTree): {
     else bases.push(found);
   }
   return { bases, missing };
-}
-
-/** Declarations with the same name and digest once (platforms differing only in source). */
-export function distinctBases(bases: readonly BaseDeclaration[]): BaseDeclaration[] {
-  const seen = new Map<string, BaseDeclaration>();
-  for (const base of bases) {
-    const key = `${base.name}@${base.digest ?? ""}`;
-    if (!seen.has(key)) seen.set(key, base);
-  }
-  return [...seen.values()];
 }

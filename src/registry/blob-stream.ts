@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Authenticator } from "./auth.ts";
-import { authorizedGet } from "./authorized-get.ts";
+import { authorizedRequest } from "./authorized-request.ts";
 import type { Credential } from "./credentials.ts";
-import type { Endpoint } from "./endpoints.ts";
+import type { RegistryEndpoint } from "./endpoints.ts";
 import { RegistryError } from "./errors.ts";
-import { discard, type HttpResponse } from "./http.ts";
+import type { HttpResponse } from "./http.ts";
 import { withRetry } from "./retry.ts";
-import { statusError } from "./status.ts";
 
 export interface BlobStreamOptions {
   readonly credential: Credential | undefined;
@@ -26,7 +25,7 @@ export interface BlobStreamOptions {
  * before the iteration has completed. More bytes than `size` are refused as they arrive.
  */
 export async function openBlobStream(
-  endpoints: readonly Endpoint[],
+  endpoints: readonly RegistryEndpoint[],
   auth: Authenticator,
   name: { readonly registry: string; readonly repository: string },
   digest: string,
@@ -49,21 +48,16 @@ export async function openBlobStream(
     for (const endpoint of endpoints) {
       try {
         const response = await withRetry(
-          async () => {
-            const answer = await authorizedGet(endpoint, auth, {
+          () =>
+            authorizedRequest(endpoint, auth, {
               repository: name.repository,
               path: `/v2/${name.repository}/blobs/${digest}`,
               accept: "*/*",
               credential: options.credential,
               crossHostRedirects: true,
               signal,
-            });
-            if (answer.status !== 200) {
-              await discard(answer);
-              throw statusError(name.registry, answer, `${what} (blob)`);
-            }
-            return answer;
-          },
+              what: `${what} (blob)`,
+            }),
           { deadline: options.deadline, signal },
         );
         const declared = Number(response.headers["content-length"] ?? NaN);

@@ -11,7 +11,7 @@ import {
 } from "./registry-config.ts";
 
 /** One place a registry's API can be reached: a mirror or the registry itself. */
-export interface Endpoint {
+export interface RegistryEndpoint {
   readonly registry: string;
   readonly url: URL;
   readonly mirror: boolean;
@@ -68,7 +68,7 @@ export class EndpointDirectory {
     return config;
   }
 
-  endpoints(registry: string): Endpoint[] {
+  endpoints(registry: string): RegistryEndpoint[] {
     const config = this.config(registry);
     const upstream = upstreamEndpoint(registry, config.insecure === true);
     // An IP literal skips DNS, so the guard looks at it here; and an IP-literal registry is

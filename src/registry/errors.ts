@@ -30,7 +30,7 @@ const UNAVAILABLE: ReadonlySet<RegistryErrorCode> = new Set([
 ]);
 
 /** Server statuses worth another attempt: the gateway or the service is briefly down. */
-const RETRYABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
+const RETRIABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
 
 export class RegistryError extends DigestpinError {
   declare readonly code: RegistryErrorCode;
@@ -56,8 +56,8 @@ export class RegistryError extends DigestpinError {
     return UNAVAILABLE.has(this.code);
   }
 
-  get retryable(): boolean {
-    if (this.code === "ERR_REGISTRY_SERVER") return RETRYABLE_STATUS.has(this.status ?? 0);
+  get retriable(): boolean {
+    if (this.code === "ERR_REGISTRY_SERVER") return RETRIABLE_STATUS.has(this.status ?? 0);
     return this.code === "ERR_REGISTRY_RATE_LIMITED" || this.code === "ERR_REGISTRY_UNREACHABLE";
   }
 }

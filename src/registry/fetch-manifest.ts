@@ -1,16 +1,16 @@
-import type { Authenticator, AuthRequest } from "./auth.ts";
+import type { Authenticator } from "./auth.ts";
+import { authorizedRequest } from "./authorized-request.ts";
 import type { Credential } from "./credentials.ts";
-import type { Endpoint } from "./endpoints.ts";
+import type { RegistryEndpoint } from "./endpoints.ts";
 import { RegistryError } from "./errors.ts";
-import { discard, readCapped, send, type HttpResponse } from "./http.ts";
+import { discard, readCapped } from "./http.ts";
 import { digestOf, summarizeManifest, type PlatformDigest } from "./manifest.ts";
 import {
-  MANIFEST_ACCEPT,
   bareMediaType,
   isIndexMediaType,
   isManifestMediaType,
+  MANIFEST_ACCEPT,
 } from "./media-types.ts";
-import { statusError } from "./status.ts";
 
 /** What a registry serves for a tag (or digest) right now. */
 export interface ManifestAnswer {
@@ -38,18 +38,27 @@ export interface ManifestQuery {
 }
 
 const DIGEST_HEADER = /^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/;
-const MAX_REDIRECTS = 3;
 
 /** Asks one endpoint for a manifest: HEAD first, GET when the HEAD cannot be trusted or used. */
 export async function fetchManifest(
-  endpoint: Endpoint,
+  endpoint: RegistryEndpoint,
   auth: Authenticator,
   query: ManifestQuery,
 ): Promise<ManifestAnswer> {
   const what = `${endpoint.registry}/${query.repository}${query.reference.includes(":") ? "@" : ":"}${query.reference}`;
-  const head = await exchange(endpoint, auth, query, "HEAD", what);
+  const request = {
+    repository: query.repository,
+    path: `/v2/${query.repository}/manifests/${query.reference}`,
+    accept: MANIFEST_ACCEPT,
+    credential: query.credential,
+    crossHostRedirects: false,
+    signal: query.signal,
+    what,
+  };
+  // A registry without HEAD for manifests answers 405: then it is asked with GET.
+  const head = await authorizedRequest(endpoint, auth, { ...request, method: "HEAD", pass: [405] });
+  await discard(head);
   if (head.status === 200) {
-    await discard(head);
     const digest = head.headers["docker-content-digest"] ?? "";
     const mediaType = bareMediaType(head.headers["content-type"]);
     const needBody =
@@ -68,17 +77,8 @@ export async function fetchManifest(
         endpoint: endpoint.url.origin,
       };
     }
-  } else if (head.status !== 405) {
-    await discard(head);
-    throw statusError(endpoint.registry, head, what);
-  } else {
-    await discard(head);
   }
-  const get = await exchange(endpoint, auth, query, "GET", what);
-  if (get.status !== 200) {
-    await discard(get);
-    throw statusError(endpoint.registry, get, what);
-  }
+  const get = await authorizedRequest(endpoint, auth, request);
   const body = await readCapped(endpoint.registry, get, query.maxBytes, query.signal);
   const headerDigest = get.headers["docker-content-digest"];
   const digest = digestOf(body, headerDigest ?? query.expectedDigest ?? "sha256:");
@@ -100,86 +100,8 @@ export async function fetchManifest(
   };
 }
 
-/** One request, answering a 401 challenge once and following same-host redirects. */
-async function exchange(
-  endpoint: Endpoint,
-  auth: Authenticator,
-  query: ManifestQuery,
-  method: "HEAD" | "GET",
-  what: string,
-): Promise<HttpResponse> {
-  const authRequest: AuthRequest = {
-    registry: endpoint.registry,
-    endpoint: endpoint.url,
-    repository: query.repository,
-    credential: query.credential,
-    dispatcher: endpoint.dispatcher,
-    signal: query.signal,
-  };
-  let url = new URL(`/v2/${query.repository}/manifests/${query.reference}`, endpoint.url);
-  let authorization = auth.cached(authRequest);
-  let answeredChallenge = false;
-  for (let hops = 0; ;) {
-    const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
-    // Credentials go only to the endpoint's own origin, never along a redirect.
-    if (authorization !== undefined && url.origin === endpoint.url.origin)
-      headers.authorization = authorization;
-    const response = await send(endpoint.dispatcher, endpoint.registry, {
-      method,
-      url,
-      headers,
-      signal: query.signal,
-    });
-    if (response.status === 401 && !answeredChallenge) {
-      await discard(response);
-      if (authorization !== undefined) auth.forget(authRequest);
-      authorization = await auth.authorize(authRequest, response);
-      answeredChallenge = true;
-      continue;
-    }
-    if (response.status === 401) {
-      await discard(response);
-      auth.forget(authRequest);
-      throw new RegistryError(
-        "ERR_REGISTRY_UNAUTHORIZED",
-        endpoint.registry,
-        query.credential === undefined
-          ? `${endpoint.registry} requires credentials for ${what}; none were found (add an imagePullSecret)`
-          : `${endpoint.registry} rejected the credentials for ${what}`,
-        { status: 401 },
-      );
-    }
-    const location = response.headers.location;
-    if (response.status >= 300 && response.status < 400 && location !== undefined) {
-      await discard(response);
-      if (++hops > MAX_REDIRECTS) throw redirectError(endpoint, what, "too many redirects");
-      url = redirectTarget(endpoint, what, url, location);
-      continue;
-    }
-    return response;
-  }
-}
-
-function redirectTarget(endpoint: Endpoint, what: string, from: URL, location: string): URL {
-  const to = new URL(location, from);
-  const sameHost = to.hostname === from.hostname;
-  const sameOrUpgradedScheme = to.protocol === from.protocol || to.protocol === "https:";
-  if (!sameHost || !sameOrUpgradedScheme) {
-    throw redirectError(endpoint, what, `refusing to follow a redirect to ${to.origin}`);
-  }
-  return to;
-}
-
-function redirectError(endpoint: Endpoint, what: string, detail: string): RegistryError {
-  return new RegistryError(
-    "ERR_REGISTRY_REDIRECT",
-    endpoint.registry,
-    `${endpoint.url.origin} redirected ${what}: ${detail}`,
-  );
-}
-
 function checkExpected(
-  endpoint: Endpoint,
+  endpoint: RegistryEndpoint,
   what: string,
   digest: string,
   expected: string | undefined,
@@ -189,7 +111,7 @@ function checkExpected(
   }
 }
 
-function mismatch(endpoint: Endpoint, what: string, detail: string): RegistryError {
+function mismatch(endpoint: RegistryEndpoint, what: string, detail: string): RegistryError {
   return new RegistryError(
     "ERR_DIGEST_MISMATCH",
     endpoint.registry,

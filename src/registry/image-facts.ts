@@ -1,4 +1,5 @@
-import { basesInAnnotations, baseOf, type BaseDeclaration } from "./base-image.ts";
+import type { BaseDeclaration } from "../reference/index.ts";
+import { baseOf, basesInAnnotations } from "./base-image.ts";
 import { CoalescingCache } from "./cache.ts";
 import { anonymous, credentialId, type Keychain } from "./credentials.ts";
 import type { DispatcherFactory } from "./endpoints.ts";

@@ -1,10 +1,9 @@
 import type { Authenticator } from "./auth.ts";
-import { authorizedGet } from "./authorized-get.ts";
+import { authorizedRequest } from "./authorized-request.ts";
 import type { Credential } from "./credentials.ts";
-import type { Endpoint } from "./endpoints.ts";
-import { discard, readCapped } from "./http.ts";
+import type { RegistryEndpoint } from "./endpoints.ts";
+import { readCapped } from "./http.ts";
 import { MEDIA_TYPES } from "./media-types.ts";
-import { statusError } from "./status.ts";
 
 export interface ReferrersRequest {
   readonly repository: string;
@@ -21,22 +20,19 @@ export interface ReferrersRequest {
  * status error; only the first page is read.
  */
 export async function readReferrers(
-  endpoint: Endpoint,
+  endpoint: RegistryEndpoint,
   auth: Authenticator,
   request: ReferrersRequest,
 ): Promise<Buffer> {
   const what = `the referrers of ${endpoint.registry}/${request.repository}@${request.digest}`;
-  const response = await authorizedGet(endpoint, auth, {
+  const response = await authorizedRequest(endpoint, auth, {
     repository: request.repository,
     path: `/v2/${request.repository}/referrers/${request.digest}`,
     accept: MEDIA_TYPES.ociIndex,
     credential: request.credential,
     crossHostRedirects: false,
     signal: request.signal,
+    what,
   });
-  if (response.status !== 200) {
-    await discard(response);
-    throw statusError(endpoint.registry, response, what);
-  }
   return readCapped(endpoint.registry, response, request.maxBytes, request.signal);
 }

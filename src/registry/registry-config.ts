@@ -1,3 +1,5 @@
+import { entryForRegistry } from "../reference/index.ts";
+
 /** How to reach one registry; the policy's `registries` entries have this shape. */
 export interface RegistryConfig {
   /**
@@ -23,16 +25,7 @@ export function findRegistryConfig(
   host: string,
   registries: readonly RegistryConfig[] = ANY_REGISTRY,
 ): RegistryConfig | undefined {
-  const wanted = host.toLowerCase();
-  return (
-    registries.find((r) => r.host.toLowerCase() === wanted) ??
-    registries.find((r) => matchesWildcard(r.host.toLowerCase(), wanted))
-  );
-}
-
-function matchesWildcard(pattern: string, host: string): boolean {
-  if (pattern === "*") return true;
-  return pattern.startsWith("*.") && host.endsWith(pattern.slice(1));
+  return entryForRegistry(host, registries);
 }
 
 /** Where the registry API of `host` is served: Docker Hub's API lives on another name. */

@@ -1,17 +1,16 @@
 import { Authenticator } from "./auth.ts";
-import { authorizedGet } from "./authorized-get.ts";
+import { authorizedRequest } from "./authorized-request.ts";
 import { openBlobStream } from "./blob-stream.ts";
 import { anonymous, type Keychain } from "./credentials.ts";
-import { EndpointDirectory, type DispatcherFactory, type Endpoint } from "./endpoints.ts";
+import { EndpointDirectory, type DispatcherFactory, type RegistryEndpoint } from "./endpoints.ts";
 import { RegistryError } from "./errors.ts";
-import { discard, readCapped } from "./http.ts";
+import { readCapped } from "./http.ts";
 import { digestOf } from "./manifest.ts";
 import { bareMediaType, MANIFEST_ACCEPT } from "./media-types.ts";
-import type { RegistryConfig } from "./registry-config.ts";
 import { realmGuard } from "./realm-guard.ts";
 import { readReferrers } from "./referrers.ts";
+import type { RegistryConfig } from "./registry-config.ts";
 import { withRetry } from "./retry.ts";
-import { statusError } from "./status.ts";
 
 export interface RegistryReaderOptions {
   readonly registries?: readonly RegistryConfig[] | undefined;
@@ -65,18 +64,15 @@ export class RegistryReader {
     const what = `${name.registry}/${name.repository}${reference.includes(":") ? "@" : ":"}${reference}`;
     const limit = this.#options.maxManifestBytes ?? 4 * 1024 * 1024;
     return this.#read(name, options, async (endpoint, credential, signal) => {
-      const response = await authorizedGet(endpoint, this.#auth, {
+      const response = await authorizedRequest(endpoint, this.#auth, {
         repository: name.repository,
         path,
         accept: MANIFEST_ACCEPT,
         credential,
         crossHostRedirects: false,
         signal,
+        what,
       });
-      if (response.status !== 200) {
-        await discard(response);
-        throw statusError(name.registry, response, what);
-      }
       const body = await readCapped(name.registry, response, limit, signal);
       const header = response.headers["docker-content-digest"];
       const expected = reference.includes(":") ? reference : header;
@@ -92,18 +88,15 @@ export class RegistryReader {
     const what = `${name.registry}/${name.repository}@${digest} (blob)`;
     const limit = this.#options.maxBlobBytes ?? 8 * 1024 * 1024;
     return this.#read(name, options, async (endpoint, credential, signal) => {
-      const response = await authorizedGet(endpoint, this.#auth, {
+      const response = await authorizedRequest(endpoint, this.#auth, {
         repository: name.repository,
         path: `/v2/${name.repository}/blobs/${digest}`,
         accept: "*/*",
         credential,
         crossHostRedirects: true,
         signal,
+        what,
       });
-      if (response.status !== 200) {
-        await discard(response);
-        throw statusError(name.registry, response, what);
-      }
       const body = await readCapped(name.registry, response, limit, signal);
       const actual = digestOf(body, digest);
       if (actual !== digest) throw mismatch(name, what, digest, actual);
@@ -164,7 +157,7 @@ export class RegistryReader {
     name: RepositoryName,
     options: ReadOptions,
     attempt: (
-      endpoint: Endpoint,
+      endpoint: RegistryEndpoint,
       credential: ReturnType<Keychain>,
       signal: AbortSignal,
     ) => Promise<T>,

@@ -4,8 +4,8 @@ import { anonymous, credentialId, type Keychain } from "./credentials.ts";
 import { EndpointDirectory, type DispatcherFactory } from "./endpoints.ts";
 import { RegistryError } from "./errors.ts";
 import { fetchManifest, type ManifestAnswer } from "./fetch-manifest.ts";
-import type { RegistryConfig } from "./registry-config.ts";
 import { realmGuard } from "./realm-guard.ts";
+import type { RegistryConfig } from "./registry-config.ts";
 import { withRetry } from "./retry.ts";
 
 /** The part of an image reference the resolver needs (see src/reference). */

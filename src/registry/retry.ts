@@ -25,7 +25,7 @@ export async function withRetry<T>(attempt: () => Promise<T>, options: RetryOpti
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof RegistryError) || !error.retryable || n >= maxAttempts) throw error;
+      if (!(error instanceof RegistryError) || !error.retriable || n >= maxAttempts) throw error;
       const backoff = random() * base * 2 ** (n - 1);
       const wait = Math.max(backoff, error.retryAfterMs ?? 0);
       if (now() + wait >= options.deadline || options.signal.aborted) throw error;

@@ -4,13 +4,14 @@ import { parseRetryAfter } from "./retry.ts";
 
 /**
  * The RegistryError for a response status that is not success. `what` names the thing asked
- * for (`docker.io/library/busybox:1.36`, `a token from https://auth.docker.io/token`).
+ * for (`docker.io/library/busybox:1.36`, `a token from https://auth.docker.io/token`);
+ * `credential` says whether credentials were sent, for a 401 that says what to do.
  */
 export function statusError(
   registry: string,
   response: HttpResponse,
   what: string,
-  now: number = Date.now(),
+  options: { readonly credential?: boolean; readonly now?: number } = {},
 ): RegistryError {
   const status = response.status;
   switch (true) {
@@ -18,7 +19,11 @@ export function statusError(
       return new RegistryError(
         "ERR_REGISTRY_UNAUTHORIZED",
         registry,
-        `${registry} refused ${what}: unauthorized (401)`,
+        options.credential === undefined
+          ? `${registry} refused ${what}: unauthorized (401)`
+          : options.credential
+            ? `${registry} rejected the credentials for ${what} (401)`
+            : `${registry} requires credentials for ${what}; none were found (add an imagePullSecret)`,
         { status },
       );
     case status === 403:
@@ -36,7 +41,10 @@ export function statusError(
         { status },
       );
     case status === 429: {
-      const retryAfterMs = parseRetryAfter(response.headers["retry-after"], now);
+      const retryAfterMs = parseRetryAfter(
+        response.headers["retry-after"],
+        options.now ?? Date.now(),
+      );
       return new RegistryError(
         "ERR_REGISTRY_RATE_LIMITED",
         registry,

@@ -1,4 +1,4 @@
-import type { RegistryReader, RepositoryName } from "../registry/registry-reader.ts";
+import type { RegistryReader, RepositoryName } from "../registry/index.ts";
 import { BUNDLE_MEDIA_TYPE_PREFIX, judgeBundle, SIGN_PREDICATE_TYPE } from "./bundle.ts";
 import { arrayAt, objectAt, parseObject, stringAt } from "./json.ts";
 import type { TrustedKey } from "./keys.ts";

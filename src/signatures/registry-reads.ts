@@ -1,5 +1,9 @@
-import { RegistryError } from "../registry/errors.ts";
-import type { ReadOptions, RegistryReader, RepositoryName } from "../registry/registry-reader.ts";
+import {
+  RegistryError,
+  type ReadOptions,
+  type RegistryReader,
+  type RepositoryName,
+} from "../registry/index.ts";
 import { asObject, parseObject, stringAt, type JsonObject } from "./json.ts";
 import type { SignatureFormat, SignatureProblem } from "./outcomes.ts";
 

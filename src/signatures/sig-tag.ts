@@ -1,4 +1,4 @@
-import type { RegistryReader, RepositoryName } from "../registry/registry-reader.ts";
+import type { RegistryReader, RepositoryName } from "../registry/index.ts";
 import { arrayAt } from "./json.ts";
 import type { TrustedKey } from "./keys.ts";
 import type { SignatureProblem, VerifiedSignature } from "./outcomes.ts";

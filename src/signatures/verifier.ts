@@ -1,6 +1,11 @@
-import { CoalescingCache } from "../registry/cache.ts";
-import { anonymous, credentialId, type Keychain } from "../registry/credentials.ts";
-import type { RegistryReader, RepositoryName } from "../registry/registry-reader.ts";
+import {
+  anonymous,
+  CoalescingCache,
+  credentialId,
+  type Keychain,
+  type RegistryReader,
+  type RepositoryName,
+} from "../registry/index.ts";
 import { bundleSignatures } from "./bundle-referrers.ts";
 import { keySetFingerprint, type TrustedKey } from "./keys.ts";
 import type {

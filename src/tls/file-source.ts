@@ -1,8 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readFile, realpath } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Logger } from "../observability/logger.ts";
-import { silentLogger } from "../observability/logger.ts";
+import { silentLogger, type Logger } from "../observability/index.ts";
 import { servingCertificate, type ServingCertificate } from "./material.ts";
 import { CertificateSlot, type TlsSource, type TlsSourceDependencies } from "./source.ts";
 

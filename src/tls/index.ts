@@ -1,4 +1,7 @@
+// TLS: the webhook's serving certificate from files, from memory, or self-managed (a CA and
+// certificate in a Secret, the caBundle patched into its webhook configurations), hot-reloaded.
 import type { KubeConfig } from "@kubernetes/client-node";
+import { DigestpinError } from "../errors.ts";
 import { ephemeralTlsSource } from "./ephemeral.ts";
 import { FileTlsSource } from "./file-source.ts";
 import type { RotationPolicy } from "./rotation.ts";
@@ -8,7 +11,14 @@ import type { TlsSource, TlsSourceDependencies } from "./source.ts";
 export { ephemeralTlsSource, DEFAULT_EPHEMERAL_HOSTS } from "./ephemeral.ts";
 export { FileTlsSource } from "./file-source.ts";
 export { SelfManagedTlsSource } from "./self-managed.ts";
-export { servingCertificate, TlsMaterialError, type ServingCertificate } from "./material.ts";
+export {
+  parseCertificate,
+  servingCertificate,
+  TlsMaterialError,
+  type ServingCertificate,
+} from "./material.ts";
+export { createCertificateAuthority, createServingCertificate } from "./certificates.ts";
+export { certificateHosts, hostProblem, isDnsLabel } from "./hosts.ts";
 export {
   CertificateSlot,
   secureContextOptions,
@@ -65,7 +75,10 @@ export function createTlsSource(config: TlsConfig, context: TlsSourceContext): T
       });
     case "self-managed": {
       if (context.kubeConfig === undefined) {
-        throw new Error("self-managed TLS needs access to the API server");
+        throw new DigestpinError(
+          "ERR_CONFIG",
+          "self-managed TLS needs access to the API server (--kubeconfig, or run in a cluster)",
+        );
       }
       const [mutating, validating] = config.webhookConfigurations;
       return new SelfManagedTlsSource({

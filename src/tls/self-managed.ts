@@ -1,19 +1,26 @@
 import { KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
-import { syncCaBundle, type WebhookConfigurationRef } from "../kube/ca-bundle.ts";
+import { DigestpinError } from "../errors.ts";
+import { silentLogger, type Logger } from "../observability/index.ts";
+import { syncCaBundle, type WebhookConfigurationRef } from "./ca-bundle.ts";
+import { certificateHosts } from "./hosts.ts";
+import { TlsMaterialError, type ServingCertificate } from "./material.ts";
+import { initialData, nextCheck, planCa, planLeaf, servable, type PlanContext } from "./plan.ts";
+import { DEFAULT_ROTATION, type RotationPolicy } from "./rotation.ts";
+import { CertificateSlot, type TlsSource, type TlsSourceDependencies } from "./source.ts";
 import {
   decodeTlsSecret,
   TlsSecretStore,
   type SecretObject,
   type StoredTlsSecret,
-} from "../kube/tls-secret.ts";
-import { watchByName, type NamedWatch } from "../kube/tls-watch.ts";
-import type { Logger } from "../observability/logger.ts";
-import { silentLogger } from "../observability/logger.ts";
-import { certificateHosts } from "./hosts.ts";
-import type { ServingCertificate } from "./material.ts";
-import { initialData, nextCheck, planCa, planLeaf, servable, type PlanContext } from "./plan.ts";
-import { DEFAULT_ROTATION, type RotationPolicy } from "./rotation.ts";
-import { CertificateSlot, type TlsSource, type TlsSourceDependencies } from "./source.ts";
+} from "./tls-secret.ts";
+import { watchByName, type NamedWatch } from "./tls-watch.ts";
+
+/** How often the Secret and certificates are checked at least, whatever their dates say. */
+export const RESYNC_MS = 10 * 60_000;
+/** How soon a failed or incomplete reconciliation (API server away, a conflict) is retried. */
+export const RETRY_MS = 30_000;
+/** Quiet time after a watch event before reconciling. */
+export const DEBOUNCE_MS = 1_000;
 
 export interface SelfManagedTlsOptions extends TlsSourceDependencies {
   readonly kubeConfig: KubeConfig;
@@ -31,11 +38,11 @@ export interface SelfManagedTlsOptions extends TlsSourceDependencies {
   readonly rotation?: Partial<RotationPolicy>;
   /** The clock; injected in tests to simulate expiry. */
   readonly now?: () => Date;
-  /** Check at least this often (10 minutes), whatever the certificates' dates say. */
+  /** Check at least this often (RESYNC_MS), whatever the certificates' dates say. */
   readonly resyncMs?: number;
-  /** Retry a failed or incomplete reconciliation after this long (30 s). */
+  /** Retry a failed or incomplete reconciliation after this long (RETRY_MS). */
   readonly retryMs?: number;
-  /** Quiet time after a watch event before reconciling (1 s). */
+  /** Quiet time after a watch event before reconciling (DEBOUNCE_MS). */
   readonly debounceMs?: number;
 }
 
@@ -162,7 +169,7 @@ export class SelfManagedTlsSource implements TlsSource {
       delay = await this.#converge();
     } catch (error) {
       this.#logger.error({ err: error }, "cannot reconcile the webhook's TLS Secret");
-      this.#schedule(this.#options.retryMs ?? 30_000);
+      this.#schedule(this.#options.retryMs ?? RETRY_MS);
       throw error;
     }
     this.#schedule(delay);
@@ -170,7 +177,7 @@ export class SelfManagedTlsSource implements TlsSource {
 
   /** One pass; returns the delay until the next (ms). */
   async #converge(): Promise<number> {
-    const resync = this.#options.resyncMs ?? 600_000;
+    const resync = this.#options.resyncMs ?? RESYNC_MS;
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       let stored = await this.#store.read();
       if (stored === undefined) {
@@ -197,15 +204,19 @@ export class SelfManagedTlsSource implements TlsSource {
         stored = written;
       }
       if (this.#stopped) return resync;
-      if (!this.#adopt(stored)) throw new Error("the TLS Secret holds no certificate to serve");
+      if (!this.#adopt(stored))
+        throw new TlsMaterialError("the TLS Secret holds no certificate to serve");
       const context = this.#context();
       const due = nextCheck(stored.data, context)?.getTime() ?? Infinity;
       let delay = Math.min(resync, Math.max(0, due - context.now.getTime()));
       if (published.changed) delay = Math.min(delay, this.#policy.propagationMs);
-      if (!published.complete) delay = Math.min(delay, this.#options.retryMs ?? 30_000);
+      if (!published.complete) delay = Math.min(delay, this.#options.retryMs ?? RETRY_MS);
       return delay;
     }
-    throw new Error(`the TLS Secret kept changing during ${MAX_ROUNDS} attempts to update it`);
+    throw new DigestpinError(
+      "ERR_TLS_SECRET_CONFLICT",
+      `the TLS Secret kept changing during ${MAX_ROUNDS} attempts to update it`,
+    );
   }
 
   /** Writes the caBundle into the configurations: whether all exist, whether any changed. */
@@ -239,7 +250,7 @@ export class SelfManagedTlsSource implements TlsSource {
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => {
       this.reconcile().catch(() => undefined); // logged; retried by the timer
-    }, this.#options.debounceMs ?? 1000);
+    }, this.#options.debounceMs ?? DEBOUNCE_MS);
     this.#debounce.unref();
   }
 

@@ -1,6 +1,5 @@
-import type { Logger } from "../observability/logger.ts";
-import { silentLogger } from "../observability/logger.ts";
-import type { Metrics } from "../observability/metrics.ts";
+import { invariantBroken } from "../errors.ts";
+import { silentLogger, type Logger, type Metrics } from "../observability/index.ts";
 import type { ServingCertificate } from "./material.ts";
 
 export type TlsMode = "files" | "self-managed" | "ephemeral";
@@ -67,7 +66,8 @@ export class CertificateSlot {
   }
 
   current(): ServingCertificate {
-    if (this.#current === undefined) throw new Error("the TLS source has not been started");
+    if (this.#current === undefined)
+      throw invariantBroken("the TLS source was read before it started");
     return this.#current;
   }
 

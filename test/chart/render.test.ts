@@ -10,7 +10,7 @@ import {
   REGISTRY_UNAVAILABLE_ACTIONS,
   REWRITES,
   UNPINNED_ACTIONS,
-} from "../../src/policy/schema.ts";
+} from "../../src/policy/document/schema.ts";
 import { createHelm } from "../harness/helm.ts";
 import { tempDir } from "../harness/lifecycle.ts";
 import { runCli } from "../helpers/run-cli.ts";

@@ -1,5 +1,5 @@
 import test from "ava";
-import { SETTING_KEYS } from "../../src/policy/read-settings.ts";
+import { SETTING_KEYS } from "../../src/policy/document/read-settings.ts";
 import { podManifest, tryCreate, yamlDocuments } from "../harness/e2e-objects.ts";
 import { POLICY_CONFIGMAP, sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
 import { waitFor } from "../harness/wait.ts";

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ReusingKubeConfig } from "../../src/kube/index.ts";
 import { stringify } from "yaml";
 
 export interface KubeconfigOptions {
@@ -48,7 +49,7 @@ export async function writeKubeconfig(path: string, options: KubeconfigOptions):
 
 /** The same configuration for @kubernetes/client-node. */
 export function clientKubeConfig(options: KubeconfigOptions): KubeConfig {
-  const config = new KubeConfig();
+  const config = new ReusingKubeConfig();
   config.loadFromString(kubeconfigYaml(options));
   return config;
 }

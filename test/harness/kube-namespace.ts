@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ApiException, KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
+import { retryTransport } from "../../src/kube/index.ts";
 import type { Teardown } from "./lifecycle.ts";
 
 /**
@@ -31,17 +32,23 @@ export async function createNamespace(
 ): Promise<string> {
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
-  await objects.create(namespace);
+  // A loaded API server may drop a connection: the create is repeated, and a namespace that
+  // the dropped request did create is this test's own (names are unique per test).
+  await retryTransport(() => objects.create(namespace)).catch((error: unknown) => {
+    if (!(error instanceof ApiException && error.code === 409)) throw error;
+  });
   t.teardown(async () => {
     // Without kube-controller-manager's namespace controller it stays Terminating; harmless.
     await objects.delete(namespace).catch(() => undefined);
   });
   try {
-    await objects.create({
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: { name: "default", namespace: name },
-    });
+    await retryTransport(() =>
+      objects.create({
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "default", namespace: name },
+      }),
+    );
   } catch (error) {
     // kube-controller-manager's serviceaccount controller may have been faster.
     if (!(error instanceof ApiException && error.code === 409)) throw error;

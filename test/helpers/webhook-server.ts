@@ -1,14 +1,10 @@
+import type { SecureContextOptions } from "../../src/tls/index.ts";
 import { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import type { AdmissionDeps } from "../../src/admission/handler.ts";
 import { Metrics } from "../../src/observability/metrics.ts";
 import { silentLogger, type Logger } from "../../src/observability/logger.ts";
-import {
-  startServer,
-  type Readiness,
-  type RunningServer,
-  type ServingCertificate,
-} from "../../src/server.ts";
+import { startServer, type Readiness, type RunningServer } from "../../src/webhook/server.ts";
 import {
   createCertificateAuthority,
   createServingCertificate,
@@ -19,7 +15,7 @@ export interface TestServer {
   readonly metrics: Metrics;
   readonly caPem: string;
   /** A fresh serving certificate from the same CA (for reload tests). */
-  readonly issue: () => ServingCertificate;
+  readonly issue: () => SecureContextOptions;
   /**
    * POSTs `body` to `path` over TLS (a string or Readable as is, chunked for a Readable;
    * anything else as JSON); returns status and parsed JSON.
@@ -39,8 +35,10 @@ export async function startTestServer(
   options: { readiness?: () => Readiness; drainDelayMs?: number; logger?: Logger } = {},
 ): Promise<TestServer> {
   const ca = createCertificateAuthority({ commonName: "test" });
-  const issue = () =>
-    createServingCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"] });
+  const issue = () => ({
+    ...createServingCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"] }),
+    minVersion: "TLSv1.2" as const,
+  });
   const metrics = new Metrics();
   const server = await startServer({
     host: "127.0.0.1",

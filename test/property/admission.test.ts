@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import test from "ava";
 import fc from "fast-check";
-import { answerReview, type EndpointDeps, type HttpAnswer } from "../../src/admission/endpoint.ts";
-import type { Endpoint } from "../../src/admission/roles.ts";
+import {
+  answerReview,
+  type EndpointDeps,
+  type HttpAnswer,
+} from "../../src/webhook/review-answer.ts";
+import type { ReviewEndpoint } from "../../src/admission/roles.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { Metrics } from "../../src/observability/metrics.ts";
 import { reportRow } from "../helpers/reliability.ts";
@@ -26,7 +30,7 @@ const deps: EndpointDeps = { ...worldDeps(), metrics: new Metrics(), logger: sil
 const HANG_MS = 2000;
 
 async function answer(
-  endpoint: Endpoint,
+  endpoint: ReviewEndpoint,
   body: unknown,
 ): Promise<{ answer: HttpAnswer; ms: number }> {
   const started = performance.now();
@@ -113,7 +117,7 @@ const tally = (): Tally => ({
   slowest: 0,
 });
 
-async function checkBody(endpoint: Endpoint, body: unknown, counts: Tally): Promise<void> {
+async function checkBody(endpoint: ReviewEndpoint, body: unknown, counts: Tally): Promise<void> {
   const { answer: result, ms } = await answer(endpoint, body);
   counts.cases++;
   counts.slowest = Math.max(counts.slowest, ms);
@@ -146,7 +150,7 @@ test("arbitrary JSON bodies: a 400 with a message, or a review with the uid", as
     fc.assert(
       fc.asyncProperty(
         bodies,
-        fc.constantFrom<Endpoint>("mutate", "validate"),
+        fc.constantFrom<ReviewEndpoint>("mutate", "validate"),
         async (body, endpoint) => {
           await checkBody(endpoint, body, counts);
         },
@@ -170,7 +174,7 @@ test("valid reviews with one field corrupted: a 400 with a message, or a review 
         validReview,
         fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
         fc.oneof(fc.jsonValue(), fc.constant(undefined)),
-        fc.constantFrom<Endpoint>("mutate", "validate"),
+        fc.constantFrom<ReviewEndpoint>("mutate", "validate"),
         async (review, path, replacement, endpoint) => {
           const body = corrupt(review.body, path, replacement);
           await checkBody(endpoint, JSON.parse(JSON.stringify(body ?? null)), counts);
@@ -192,7 +196,7 @@ test("arbitrary pod specs in valid reviews: the uid back, and only pinned conten
   await fc.assert(
     fc.asyncProperty(
       validReview,
-      fc.constantFrom<Endpoint>("mutate", "validate"),
+      fc.constantFrom<ReviewEndpoint>("mutate", "validate"),
       async (review, endpoint) => {
         const { body, kind, namespace } = review;
         const { answer: result, ms } = await answer(endpoint, body);

@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { checkPolicyDocument, type DocumentKind } from "../../src/policy/index.ts";
-import { readPlainPins } from "../../src/policy/plain-pins.ts";
+import { readPlainPins } from "../../src/policy/document/plain-pins.ts";
 import { reportRow } from "../helpers/reliability.ts";
 
 // Large pin blocks are read line by line (plain-pins.ts) instead of by yaml. That road must

@@ -10,7 +10,7 @@ import {
   type DocumentKind,
   type PolicyIssue,
 } from "../../src/policy/index.ts";
-import { answerReview } from "../../src/admission/endpoint.ts";
+import { answerReview } from "../../src/webhook/review-answer.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { Metrics } from "../../src/observability/metrics.ts";
 import { reportRow } from "../helpers/reliability.ts";
@@ -261,7 +261,7 @@ for (const [family, arbitrary, numRuns] of families) {
 test("policy ConfigMap edits through /validate: refused with a message exactly when invalid", async (t) => {
   const deps = {
     ...worldDeps(),
-    policyConfigMaps: { namespace: "digestpin-system", policy: "digestpin-policy" },
+    policyLocation: { namespace: "digestpin-system", policy: "digestpin-policy" },
     metrics: new Metrics(),
     logger: silentLogger(),
   };

@@ -1,5 +1,5 @@
 import test from "ava";
-import { parseServeConfig } from "../../src/config.ts";
+import { parseServeConfig } from "../../src/webhook/config.ts";
 
 const ok = (args: string[], env: Record<string, string> = {}) => {
   const result = parseServeConfig(args, env);

@@ -6,8 +6,8 @@ import { startControlPlane, type ControlPlane } from "../../harness/kube.ts";
 import { teardownList, type SuiteHooks } from "../../harness/kube-shared.ts";
 import { createCrane, startRegistry, type Crane, type Registry } from "../../harness/testbed.ts";
 import { runCli, type CliRun } from "../../helpers/run-cli.ts";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
-import type { PinRecord } from "../../../src/policy/schema.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
+import type { PinRecord } from "../../../src/policy/document/schema.ts";
 import { putConfigMap, readConfigMapData } from "../../harness/kube-configmaps.ts";
 
 export interface CliTestbed {

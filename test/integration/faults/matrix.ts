@@ -1,13 +1,13 @@
 import { Writable } from "node:stream";
 import type { ExecutionContext } from "ava";
-import { answerReview } from "../../../src/admission/endpoint.ts";
+import { answerReview } from "../../../src/webhook/review-answer.ts";
 import type { AdmissionDeps } from "../../../src/admission/handler.ts";
 import { createLogger, type Logger } from "../../../src/observability/logger.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { policyFromText, type PinRecord, type Policy } from "../../../src/policy/index.ts";
 import type { Keychain } from "../../../src/registry/credentials.ts";
 import type { RegistryConfig } from "../../../src/registry/registry-config.ts";
-import { PolicyResolver } from "../../../src/serve/policy-resolver.ts";
+import { PolicyResolver } from "../../../src/webhook/policy-resolver.ts";
 import { reportRow } from "../../helpers/reliability.ts";
 
 /**

@@ -6,11 +6,11 @@ import { connect } from "node:tls";
 import test from "ava";
 import { KubernetesObjectApi } from "@kubernetes/client-node";
 import { Agent, request } from "undici";
-import { parseServeConfig } from "../../../src/config.ts";
+import { parseServeConfig } from "../../../src/webhook/config.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { policyFromText } from "../../../src/policy/index.ts";
-import { PolicyResolver } from "../../../src/serve/policy-resolver.ts";
-import { startWebhook } from "../../../src/serve/webhook.ts";
+import { PolicyResolver } from "../../../src/webhook/policy-resolver.ts";
+import { startWebhook } from "../../../src/webhook/start.ts";
 import {
   createCertificateAuthority,
   createServingCertificate,

@@ -1,6 +1,8 @@
+import { policyReport } from "../../../src/webhook/policy-report.ts";
+import { silentLogger } from "../../../src/observability/index.ts";
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import test from "ava";
-import { ConfigMapPolicySource } from "../../../src/kube/configmap-source.ts";
+import { ConfigMapPolicySource } from "../../../src/pins/configmap-source.ts";
 import { EventRecorder } from "../../../src/kube/events.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
@@ -19,7 +21,12 @@ async function startSource(t: Teardown, namespace: string) {
   const { kubeConfig } = controlPlane();
   const metrics = new Metrics();
   const events = new EventRecorder(kubeConfig, { instance: "test" });
-  const source = new ConfigMapPolicySource({ kubeConfig, namespace, metrics, events });
+  const source = new ConfigMapPolicySource({
+    kubeConfig,
+    namespace,
+    report: policyReport(silentLogger(), metrics),
+    events,
+  });
   t.teardown(() => source.stop());
   await source.start();
   return { source, metrics };

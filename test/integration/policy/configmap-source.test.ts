@@ -1,5 +1,7 @@
+import { policyReport } from "../../../src/webhook/policy-report.ts";
+import { silentLogger } from "../../../src/observability/index.ts";
 import test from "ava";
-import { ConfigMapPolicySource } from "../../../src/kube/configmap-source.ts";
+import { ConfigMapPolicySource } from "../../../src/pins/configmap-source.ts";
 import { EventRecorder } from "../../../src/kube/events.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
@@ -17,7 +19,7 @@ async function startSource(t: Teardown, namespace: string, metrics = new Metrics
   const source = new ConfigMapPolicySource({
     kubeConfig,
     namespace,
-    metrics,
+    report: policyReport(silentLogger(), metrics),
     events: new EventRecorder(kubeConfig),
   });
   t.teardown(() => source.stop());

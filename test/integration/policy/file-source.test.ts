@@ -1,7 +1,9 @@
+import { policyReport } from "../../../src/webhook/policy-report.ts";
+import { silentLogger } from "../../../src/observability/index.ts";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import test from "ava";
-import { FilePolicySource } from "../../../src/policy/file-source.ts";
+import { FilePolicySource } from "../../../src/policy/sources/file-source.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { tempDir, type Teardown } from "../../harness/testbed.ts";
 import { digest, PINS_HEADER, pinsYaml, POLICY_HEADER } from "./documents.ts";
@@ -17,7 +19,7 @@ async function startSource(t: Teardown, policyFile: string, pinsFiles: string[] 
   const source = new FilePolicySource({
     policyFile,
     pinsFiles,
-    metrics,
+    report: policyReport(silentLogger(), metrics),
     debounceMs: 20,
     pollMs: 250,
   });

@@ -1,13 +1,13 @@
 import test from "ava";
-import { ConfigMapPolicySource } from "../../../src/kube/configmap-source.ts";
+import { ConfigMapPolicySource } from "../../../src/pins/configmap-source.ts";
 import {
   AUTO_PINS_MAX_BYTES,
   AutoPinsFullError,
   ConfigMapPinRecorder,
   type RecordResult,
-} from "../../../src/kube/pin-recorder.ts";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
-import type { PinsDocument } from "../../../src/policy/schema.ts";
+} from "../../../src/pins/pin-recorder.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
+import type { PinsDocument } from "../../../src/policy/document/schema.ts";
 import { sharedControlPlane } from "../../harness/kube-shared.ts";
 import { digest, PINS_HEADER, POLICY_HEADER } from "./documents.ts";
 import { putConfigMap, readConfigMapData } from "../../harness/kube-configmaps.ts";
@@ -159,11 +159,11 @@ test("a full auto-pins ConfigMap refuses the pin with what to do, and keeps what
   const namespace = await controlPlane().namespace(t, "full");
   // Real pins up to a few hundred bytes under the limit: the next pin does not fit.
   const pins: string[] = [];
-  let i = 0;
-  const size = (): number => Buffer.byteLength(`${PINS_HEADER}pins:\n${pins.join("")}`);
-  while (size() < AUTO_PINS_MAX_BYTES - 300) {
-    pins.push(`  r.example/team/s${i}:1.0: ${digestOf(i % 256)}\n`);
-    i++;
+  let size = Buffer.byteLength(`${PINS_HEADER}pins:\n`);
+  for (let i = 0; size < AUTO_PINS_MAX_BYTES - 300; i++) {
+    const line = `  r.example/team/s${i}:1.0: ${digestOf(i % 256)}\n`;
+    pins.push(line);
+    size += Buffer.byteLength(line);
   }
   const full = `${PINS_HEADER}pins:\n${pins.join("")}`;
   const labels = { "digestpin.dev/pins": "true" };

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import test from "ava";
+import { keychainFrom, parseDockerConfig } from "../../../src/registry/credentials.ts";
 import { Resolver } from "../../../src/registry/resolver.ts";
 import { ref } from "../../helpers/resolver-for.ts";
 import { startScriptedRegistry, type ScriptedRegistry } from "../../harness/scripted-registry.ts";
@@ -295,4 +296,49 @@ test("TLS with a CA the policy does not trust fails as a TLS error", async (t) =
   const error = await t.throwsAsync(resolver.resolve(ref(`${registry.host}/app:1`)));
   t.like(error, { code: "ERR_REGISTRY_TLS" });
   t.regex(error.message, /"ca"/);
+});
+
+// The one request loop's origin rule (src/registry/authorized-request.ts): credentials, and the
+// answer to a 401 challenge, go only to the endpoint's own origin. A redirect may keep the host
+// and change the port — another origin, maybe another tenant's server — and its challenge is
+// then an error, never a prompt to send the registry's credentials to the realm it names.
+test("a 401 from another origin after a redirect is not answered, and no credentials go there", async (t) => {
+  const { registry, resolver, image } = await setup(t);
+  const elsewhere = await startScriptedRegistry(t, registry.ca);
+  registry.handle((req, res) => {
+    res.writeHead(302, { location: `${elsewhere.url}${req.url ?? ""}` }).end();
+  });
+  elsewhere.handle((req, res) => {
+    if (req.url?.startsWith("/token") === true) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ token: "stolen", expires_in: 300 }));
+      return;
+    }
+    res
+      .writeHead(401, {
+        "www-authenticate": `Bearer realm="${elsewhere.url}/token",service="elsewhere"`,
+      })
+      .end();
+  });
+  const keychain = keychainFrom([
+    parseDockerConfig(
+      JSON.stringify({
+        auths: { [registry.host]: { auth: Buffer.from("alice:secret").toString("base64") } },
+      }),
+      "config.json",
+    ),
+  ]);
+  const error = await t.throwsAsync(resolver.resolve(image, { keychain }));
+  t.like(error, { code: "ERR_REGISTRY_UNAUTHORIZED" });
+  t.true(elsewhere.requests.length > 0, "the redirect was followed");
+  t.deepEqual(
+    elsewhere.requests.filter((r) => r.url.startsWith("/token")),
+    [],
+    "the other origin's challenge was not answered",
+  );
+  t.deepEqual(
+    elsewhere.requests.map((r) => r.authorization),
+    elsewhere.requests.map(() => undefined),
+    "no credentials went to the other origin",
+  );
 });

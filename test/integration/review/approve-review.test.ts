@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import test from "ava";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
 import { pushLayered } from "../../harness/layered-images.ts";
 import { digestpin, policyFile, reviewTestbed } from "./testbed.ts";
 

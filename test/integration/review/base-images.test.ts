@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from "ava";
 import { handleReview, type AdmissionDeps } from "../../../src/admission/handler.ts";
-import type { ImageFactsSource } from "../../../src/policy/decide-facts.ts";
+import type { ImageFactsSource } from "../../../src/admission/facts.ts";
 import { policyFromText, type Policy } from "../../../src/policy/index.ts";
 import { anonymous } from "../../../src/registry/credentials.ts";
 import { ImageFacts } from "../../../src/registry/image-facts.ts";

@@ -42,6 +42,6 @@ test("without credentials the signatures are unknown, not missing", async (t) =>
   );
   t.regex(
     check.problems[0]!.message,
-    /^the cosign signature tag cannot be read: \S+ refused \S+\.sig: unauthorized \(401\)$/,
+    /^the cosign signature tag cannot be read: \S+ requires credentials for \S+\.sig; none were found \(add an imagePullSecret\)$/,
   );
 });

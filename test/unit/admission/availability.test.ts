@@ -1,6 +1,6 @@
 import test from "ava";
 import { handleReview } from "../../../src/admission/handler.ts";
-import { nameOnlyLabels } from "../../../src/policy/namespace-settings.ts";
+import { nameOnlyLabels } from "../../../src/policy/decide/namespace-settings.ts";
 import { D, E, decodePatch, harness, pinnedPolicy, pod, podSpec, request } from "./fixtures.ts";
 
 const moved = { "docker.io/library/busybox:1.36": E };

@@ -1,6 +1,6 @@
 import test from "ava";
-import { applyFixes } from "../../../src/cli/check-fix.ts";
-import { objectsOf, parseManifests } from "../../../src/cli/check-manifests.ts";
+import { applyFixes } from "../../../src/cli/check/fix.ts";
+import { objectsOf, parseManifests } from "../../../src/cli/manifests.ts";
 
 // --fix changes the image strings only, in the quoting they had.
 

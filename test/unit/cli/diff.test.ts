@@ -1,6 +1,6 @@
 import test from "ava";
-import { compareImages, compareLayers } from "../../../src/cli/diff-compare.ts";
-import { formatSize, platformLines } from "../../../src/cli/diff-report.ts";
+import { compareImages, compareLayers } from "../../../src/cli/diff/compare.ts";
+import { formatSize, platformLines } from "../../../src/cli/diff/report.ts";
 import type { ImageDetails, PlatformImage } from "../../../src/registry/image-details.ts";
 import { runCli } from "../../helpers/run-cli.ts";
 

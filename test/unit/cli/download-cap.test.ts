@@ -1,5 +1,5 @@
 import test from "ava";
-import { DownloadCap, parseSize } from "../../../src/cli/download-cap.ts";
+import { DownloadCap, parseSize } from "../../../src/cli/diff/download-cap.ts";
 
 test("sizes: Ki/Mi/Gi powers of 1024, k/M/G powers of 1000, B optional", (t) => {
   t.is(parseSize("1000"), 1000);

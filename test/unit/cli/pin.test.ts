@@ -1,6 +1,6 @@
 import test from "ava";
-import { planPins } from "../../../src/cli/pin-plan.ts";
-import { policyFromText } from "../../../src/policy/policy.ts";
+import { planPins } from "../../../src/cli/pin/plan.ts";
+import { policyFromText } from "../../../src/policy/decide/policy.ts";
 import { runCli } from "../../helpers/run-cli.ts";
 
 // What `digestpin pin` does with each tag, and its usage errors (no registry needed).

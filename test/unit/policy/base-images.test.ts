@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import test from "ava";
-import { applyImageFacts, type ImageFactsSource } from "../../../src/policy/decide-facts.ts";
-import { decideBase } from "../../../src/policy/decide-base.ts";
+import { applyImageFacts, type ImageFactsSource } from "../../../src/admission/facts.ts";
+import { decideBase } from "../../../src/policy/decide/decide-base.ts";
 import { decideWith, type Decision, type Policy } from "../../../src/policy/index.ts";
-import type { BaseDeclaration } from "../../../src/registry/base-image.ts";
+import type { BaseDeclaration } from "../../../src/reference/index.ts";
 import { RegistryError } from "../../../src/registry/errors.ts";
 import type { ManifestTree } from "../../../src/registry/image-tree.ts";
 import { digest, HEADER, policyOf } from "./fixtures.ts";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
 
 // baseImages: require-pinned, and the layer note of drift denials.
 

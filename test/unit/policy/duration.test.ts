@@ -1,5 +1,5 @@
 import test from "ava";
-import { formatDuration, parseDuration } from "../../../src/policy/duration.ts";
+import { formatDuration, parseDuration } from "../../../src/policy/document/duration.ts";
 
 const ms = (text: string): number | string => {
   const result = parseDuration(text);

@@ -1,5 +1,5 @@
 import test from "ava";
-import { compileGlob, globProblem } from "../../../src/policy/glob.ts";
+import { compileGlob, globProblem } from "../../../src/policy/document/glob.ts";
 
 const matches = (pattern: string, text: string): boolean => compileGlob(pattern).matches(text);
 

@@ -4,7 +4,7 @@ import {
   formatIssue,
   mergePins,
   parsePolicyDocument,
-  PinStore,
+  PinIndex,
   PolicyInvalidError,
   type PinRecord,
 } from "../../../src/policy/index.ts";
@@ -121,7 +121,7 @@ test("buildPolicy merges the policy's pins first, then the pins documents", (t) 
   );
   t.is(policy.pins.size, 2);
   t.deepEqual(policy.sources, ["policy.yaml", "configmap ns/more"]);
-  t.is(PinStore.empty.size, 0);
+  t.is(PinIndex.empty.size, 0);
 });
 
 test("100k pins merge and index (linear; no timing asserted)", (t) => {

@@ -1,6 +1,9 @@
 import test from "ava";
-import { selects } from "../../../src/policy/label-selector.ts";
-import { nameOnlyLabels, policyInNamespace } from "../../../src/policy/namespace-settings.ts";
+import { selects } from "../../../src/policy/document/label-selector.ts";
+import {
+  nameOnlyLabels,
+  policyInNamespace,
+} from "../../../src/policy/decide/namespace-settings.ts";
 import { PolicyInvalidError, formatIssue } from "../../../src/policy/index.ts";
 import { policyOf } from "./fixtures.ts";
 

@@ -1,6 +1,6 @@
 import test from "ava";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
-import { approvePin } from "../../../src/policy/pin-approve.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
+import { approvePin } from "../../../src/pins/pin-approve.ts";
 import { digest } from "./fixtures.ts";
 
 // Approving a moved tag: the new digest in place, the old one first in history.

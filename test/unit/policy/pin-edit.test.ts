@@ -1,8 +1,8 @@
 import test from "ava";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
-import { addPins } from "../../../src/policy/pin-edit.ts";
-import { PolicyInvalidError } from "../../../src/policy/issues.ts";
-import type { PinRecord } from "../../../src/policy/schema.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
+import { addPins } from "../../../src/pins/pin-edit.ts";
+import { PolicyInvalidError } from "../../../src/policy/document/issues.ts";
+import type { PinRecord } from "../../../src/policy/document/schema.ts";
 import { digest } from "./fixtures.ts";
 
 // Adding pins keeps a person's YAML as written: only new lines appear.

@@ -1,6 +1,6 @@
 import test from "ava";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
-import { approvePin } from "../../../src/policy/pin-approve.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
+import { approvePin } from "../../../src/pins/pin-approve.ts";
 import { digest, HEADER } from "./fixtures.ts";
 
 // A history entry's review: written by approve --with-diff, read back, validated.

@@ -1,8 +1,10 @@
+import { policyReport } from "../../../src/webhook/policy-report.ts";
+import { silentLogger } from "../../../src/observability/index.ts";
 import test from "ava";
-import { assemblePolicy, unreadable } from "../../../src/policy/assemble.ts";
-import { checkPolicyDocument } from "../../../src/policy/document.ts";
-import { DocumentCache } from "../../../src/policy/document-cache.ts";
-import { PolicyHolder } from "../../../src/policy/policy-holder.ts";
+import { assemblePolicy, unreadable } from "../../../src/policy/sources/assemble.ts";
+import { checkPolicyDocument } from "../../../src/policy/document/document.ts";
+import { DocumentCache } from "../../../src/policy/sources/document-cache.ts";
+import { PolicyHolder } from "../../../src/policy/sources/policy-holder.ts";
 import { Metrics } from "../../../src/observability/metrics.ts";
 import { digest, HEADER } from "./fixtures.ts";
 
@@ -69,7 +71,7 @@ test("the document cache parses a document once per version", (t) => {
 
 test("the holder swaps whole policies, keeps the last good one and sets the metrics", async (t) => {
   const metrics = new Metrics();
-  const holder = new PolicyHolder({ metrics });
+  const holder = new PolicyHolder({ report: policyReport(silentLogger(), metrics) });
   const value = async (name: string) =>
     (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
   const seen: number[] = [];

@@ -1,13 +1,13 @@
 import test from "ava";
-import { PolicyInvalidError } from "../../../src/policy/issues.ts";
-import { addPins } from "../../../src/policy/pin-edit.ts";
+import { PolicyInvalidError } from "../../../src/policy/document/issues.ts";
+import { addPins } from "../../../src/pins/pin-edit.ts";
 import {
   editPolicy,
   PolicyConflictError,
   viewOf,
   type PolicySnapshot,
   type PolicyStore,
-} from "../../../src/policy/policy-store.ts";
+} from "../../../src/pins/policy-store.ts";
 import { digest, HEADER } from "./fixtures.ts";
 
 // Read, edit, write with optimistic concurrency, against an in-memory store.

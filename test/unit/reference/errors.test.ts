@@ -1,6 +1,10 @@
 import test from "ava";
 import { DigestpinError } from "../../../src/errors.ts";
-import { ReferenceError, parseReference, tryParseReference } from "../../../src/reference/index.ts";
+import {
+  InvalidReferenceError,
+  parseReference,
+  tryParseReference,
+} from "../../../src/reference/index.ts";
 
 const hex64 = "0123456789abcdef".repeat(4);
 
@@ -65,7 +69,7 @@ const messages: Record<string, string> = {
 
 for (const [input, message] of Object.entries(messages)) {
   test(`message for ${JSON.stringify(input.length > 70 ? `${input.slice(0, 50)}…` : input)}`, (t) => {
-    const error = t.throws(() => parseReference(input), { instanceOf: ReferenceError });
+    const error = t.throws(() => parseReference(input), { instanceOf: InvalidReferenceError });
     t.is(error.message, message);
   });
 }
@@ -75,9 +79,9 @@ test("errors carry a stable code, the input, and the DigestpinError base class",
   if (result.ok) return t.fail("expected an error");
   const { error } = result;
   t.true(error instanceof DigestpinError);
-  t.is(error.name, "ReferenceError");
+  t.is(error.name, "InvalidReferenceError");
   t.is(error.code, "ERR_INVALID_REFERENCE");
-  t.is(ReferenceError.code, "ERR_INVALID_REFERENCE");
+  t.is(InvalidReferenceError.code, "ERR_INVALID_REFERENCE");
   t.is(error.input, "foo:-foo");
 });
 

@@ -66,7 +66,9 @@ test("the slot notifies listeners of a new certificate only, and sets the expiry
   const slot = new CertificateSlot({ metrics });
   const seen: string[] = [];
   const unsubscribe = slot.onChange((c) => seen.push(c.serialNumber));
-  t.throws(() => slot.current(), { message: "the TLS source has not been started" });
+  t.throws(() => slot.current(), {
+    message: "internal error: the TLS source was read before it started (please report it)",
+  });
   const a = servingCertificate(first.cert, first.key);
   const b = servingCertificate(second.cert, second.key);
   t.true(slot.publish(a));
@@ -113,6 +115,9 @@ test("createTlsSource picks the source the configuration names", async (t) => {
         { mode: "self-managed", secret: "s", service: "w", webhookConfigurations: ["m", "v"] },
         { namespace: "x" },
       ),
-    { message: "self-managed TLS needs access to the API server" },
+    {
+      message:
+        "self-managed TLS needs access to the API server (--kubeconfig, or run in a cluster)",
+    },
   );
 });

@@ -1,0 +1,15 @@
+// Kubernetes API access, generic: kubeconfig loading with clear errors, informers, ConfigMaps
+// with optimistic concurrency, Events, namespace labels and pull secrets. Knows no policy.
+export { checkApiServer, loadKubeConfig, ReusingKubeConfig, type KubeAccess } from "./client.ts";
+export { apiServerOf, explainKubeError, KubeApiError, retryTransport } from "./errors.ts";
+export { watchObjects, type ObjectWatch, type ObjectWatchOptions } from "./watch.ts";
+export { watchConfigMaps, type ConfigMapWatch } from "./configmap-watch.ts";
+export { ConfigMapConflictError, ConfigMaps, dataOf } from "./configmaps.ts";
+export { configMapSubject, EventRecorder, type EventSubject } from "./events.ts";
+export { namespaceLabels, type Labels, type NamespaceLabels } from "./namespace-labels.ts";
+export {
+  apiPullSecretSource,
+  podKeychain,
+  type PullSecretSource,
+  type SecretName,
+} from "./pull-secrets.ts";

@@ -1,0 +1,186 @@
+import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
+import { watchConfigMaps, type ConfigMapWatch, type EventRecorder } from "../kube/index.ts";
+import { silentLogger, type Logger } from "../observability/index.ts";
+import {
+  assemblePolicy,
+  checkPolicyDocument,
+  configMapSource,
+  DocumentCache,
+  PINS_KEY,
+  PINS_LABEL_SELECTOR,
+  POLICY_CONFIGMAP,
+  POLICY_KEY,
+  PolicyHolder,
+  unreadable,
+  type DocumentResult,
+  type Policy,
+  type PolicyHolderOptions,
+  type PolicyIssue,
+  type PolicyListener,
+  type PolicySource,
+} from "../policy/index.ts";
+import { InvalidPolicyReporter } from "./policy-events.ts";
+
+export interface ConfigMapSourceOptions extends PolicyHolderOptions {
+  readonly kubeConfig: KubeConfig;
+  /** The webhook's namespace, where the policy and pins ConfigMaps live. */
+  readonly namespace: string;
+  /** The policy ConfigMap (key policy.yaml); default digestpin-policy. */
+  readonly policyConfigMap?: string;
+  /** Where rejected edits are reported as Warning Events (reason InvalidPolicy). */
+  readonly events?: EventRecorder;
+  /** Changes arriving within this many milliseconds are merged once (default 25). */
+  readonly debounceMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * The policy from ConfigMaps in the webhook's namespace, followed with two informers (watches,
+ * not polling): the policy ConfigMap, and every ConfigMap labelled digestpin.dev/pins=true.
+ * Each ConfigMap is parsed once per resourceVersion; after any change all documents are merged
+ * again and the result swapped in whole. An invalid change keeps the policy in force, and is
+ * logged, counted and reported as a Warning Event on the ConfigMaps concerned.
+ */
+export class ConfigMapPolicySource implements PolicySource {
+  readonly #options: ConfigMapSourceOptions;
+  readonly #holder: PolicyHolder;
+  readonly #cache = new DocumentCache();
+  readonly #policyName: string;
+  readonly #logger: Logger;
+  readonly #policyWatch: ConfigMapWatch;
+  readonly #pinsWatch: ConfigMapWatch;
+  #timer: NodeJS.Timeout | undefined;
+  /** The resourceVersion of each ConfigMap merged last; undefined before the first merge. */
+  #applied: ReadonlyMap<string, string> | undefined;
+  #started = false;
+  readonly #reporter: InvalidPolicyReporter | undefined;
+
+  constructor(options: ConfigMapSourceOptions) {
+    this.#options = options;
+    this.#holder = new PolicyHolder(options);
+    this.#policyName = options.policyConfigMap ?? POLICY_CONFIGMAP;
+    this.#logger = options.logger ?? silentLogger();
+    this.#reporter =
+      options.events === undefined
+        ? undefined
+        : new InvalidPolicyReporter(options.events, options.namespace);
+    const common = {
+      kubeConfig: options.kubeConfig,
+      namespace: options.namespace,
+      onChange: () => {
+        this.#schedule();
+      },
+      logger: this.#logger,
+    };
+    this.#policyWatch = watchConfigMaps({
+      ...common,
+      fieldSelector: `metadata.name=${this.#policyName}`,
+    });
+    this.#pinsWatch = watchConfigMaps({ ...common, labelSelector: PINS_LABEL_SELECTOR });
+  }
+
+  current(): Policy | undefined {
+    return this.#holder.current();
+  }
+
+  get generation(): number {
+    return this.#holder.generation;
+  }
+
+  get issues(): readonly PolicyIssue[] {
+    return this.#holder.issues;
+  }
+
+  /** ConfigMaps parsed so far (each once per resourceVersion). */
+  get parses(): number {
+    return this.#cache.parses;
+  }
+
+  onChange(listener: PolicyListener): () => void {
+    return this.#holder.onChange(listener);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.#policyWatch.start(), this.#pinsWatch.start()]);
+    this.#started = true;
+    this.#rebuild();
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    clearTimeout(this.#timer);
+    await Promise.all([this.#policyWatch.stop(), this.#pinsWatch.stop()]);
+  }
+
+  #schedule(): void {
+    if (!this.#started) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#rebuild();
+    }, this.#options.debounceMs ?? 25);
+  }
+
+  #rebuild(): void {
+    if (!this.#policyWatch.synced || !this.#pinsWatch.synced) return;
+    const policyMap = this.#policyWatch.list().find((cm) => nameOf(cm) === this.#policyName);
+    const pinMaps = this.#pinsWatch
+      .list()
+      .filter((cm) => nameOf(cm) !== this.#policyName)
+      .toSorted((a, b) => nameOf(a).localeCompare(nameOf(b)));
+    const versions = new Map(
+      [policyMap, ...pinMaps].flatMap((cm) =>
+        cm === undefined ? [] : [[nameOf(cm), cm.metadata?.resourceVersion ?? ""] as const],
+      ),
+    );
+    if (this.#applied !== undefined && sameVersions(versions, this.#applied)) return;
+    const changed = [policyMap, ...pinMaps].filter(
+      (cm): cm is V1ConfigMap =>
+        cm !== undefined && this.#applied?.get(nameOf(cm)) !== cm.metadata?.resourceVersion,
+    );
+    this.#applied = versions;
+    this.#cache.retain(new Set(versions.keys()));
+    const policy =
+      policyMap === undefined
+        ? unreadable(
+            this.#source(this.#policyName),
+            `the policy ConfigMap does not exist; create it with key ${POLICY_KEY}`,
+          )
+        : this.#parse(policyMap, POLICY_KEY, "Policy");
+    const assembled = assemblePolicy(
+      policy,
+      pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins")),
+    );
+    if (assembled.ok) {
+      this.#holder.accept(assembled.policy);
+      return;
+    }
+    this.#holder.reject(assembled.issues);
+    const present = [policyMap, ...pinMaps].filter((cm) => cm !== undefined);
+    this.#reporter?.report(assembled.issues, present, changed);
+  }
+
+  #parse(configMap: V1ConfigMap, key: string, expect: "Policy" | "Pins"): DocumentResult {
+    const name = nameOf(configMap);
+    const source = this.#source(name);
+    return this.#cache.get(name, configMap.metadata?.resourceVersion ?? "", () => {
+      const text = configMap.data?.[key];
+      return text === undefined
+        ? unreadable(source, `has no key ${key}; put the ${expect} document there`)
+        : checkPolicyDocument(text, source, { expect });
+    });
+  }
+
+  #source(name: string): string {
+    return configMapSource(this.#options.namespace, name);
+  }
+}
+
+function nameOf(configMap: V1ConfigMap): string {
+  return configMap.metadata?.name ?? "";
+}
+
+function sameVersions(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, version] of a) if (b.get(name) !== version) return false;
+  return true;
+}

@@ -1,0 +1,104 @@
+import type { Node } from "yaml";
+import { quote } from "../../errors.ts";
+import { parseDuration } from "./duration.ts";
+import { namespaceProblem } from "./formats.ts";
+import { globProblem } from "./glob.ts";
+import { readNamespaceRules } from "./read-namespaces.ts";
+import { readRegistries } from "./read-registries.ts";
+import {
+  BASE_IMAGES_RULES,
+  CONTROLLER_POD_ACTIONS,
+  DEFAULT_SETTINGS,
+  DRIFT_ACTIONS,
+  MAX_CACHE_TTL_MS,
+  MODES,
+  REGISTRY_UNAVAILABLE_ACTIONS,
+  REWRITES,
+  UNPINNED_ACTIONS,
+  type Exemptions,
+  type Settings,
+} from "./schema.ts";
+import type { Entry, YamlReader } from "./yaml-reader.ts";
+
+/** The keys of a Policy document besides apiVersion, kind and pins. */
+export const SETTING_KEYS = [
+  "mode",
+  "unpinned",
+  "drift",
+  "controllerPods",
+  "registryUnavailable",
+  "rewrite",
+  "cacheTTL",
+  "registries",
+  "exempt",
+  "baseImages",
+  "namespaces",
+] as const;
+
+/** The settings of a Policy document; an absent or null setting takes its default. */
+export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Entry>): Settings {
+  const node = (key: string): Node | null => fields.get(key)?.value ?? null;
+  const choice = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
+    const value = node(key);
+    return value === null ? fallback : (reader.oneOf(value, key, values) ?? fallback);
+  };
+  const registries = node("registries");
+  const exempt = node("exempt");
+  const cacheTTL = node("cacheTTL");
+  const baseImages = node("baseImages");
+  const namespaces = node("namespaces");
+  return {
+    mode: choice("mode", MODES, DEFAULT_SETTINGS.mode),
+    unpinned: choice("unpinned", UNPINNED_ACTIONS, DEFAULT_SETTINGS.unpinned),
+    drift: choice("drift", DRIFT_ACTIONS, DEFAULT_SETTINGS.drift),
+    controllerPods: choice(
+      "controllerPods",
+      CONTROLLER_POD_ACTIONS,
+      DEFAULT_SETTINGS.controllerPods,
+    ),
+    registryUnavailable: choice(
+      "registryUnavailable",
+      REGISTRY_UNAVAILABLE_ACTIONS,
+      DEFAULT_SETTINGS.registryUnavailable,
+    ),
+    rewrite: choice("rewrite", REWRITES, DEFAULT_SETTINGS.rewrite),
+    cacheTTLMs: cacheTTL === null ? DEFAULT_SETTINGS.cacheTTLMs : readCacheTTL(reader, cacheTTL),
+    registries: registries === null ? null : readRegistries(reader, registries, "registries"),
+    exempt: exempt === null ? DEFAULT_SETTINGS.exempt : readExempt(reader, exempt),
+    ...(baseImages !== null && { baseImages: choice("baseImages", BASE_IMAGES_RULES, "off") }),
+    namespaces: namespaces === null ? [] : readNamespaceRules(reader, namespaces),
+  };
+}
+
+function readCacheTTL(reader: YamlReader, node: Node): number {
+  const fallback = DEFAULT_SETTINGS.cacheTTLMs;
+  const text = reader.string(node, "cacheTTL");
+  if (text === undefined) return fallback;
+  const parsed = parseDuration(text);
+  if (!parsed.ok) {
+    reader.fail(node, "cacheTTL", parsed.problem);
+    return fallback;
+  }
+  if (parsed.ms > MAX_CACHE_TTL_MS) {
+    reader.fail(node, "cacheTTL", `${quote(text)} is longer than the maximum, 1h`);
+    return fallback;
+  }
+  return parsed.ms;
+}
+
+function readExempt(reader: YamlReader, node: Node): Exemptions {
+  const fields = reader.fields(node, "exempt", ["namespaces", "images"]);
+  const list = (key: string, problem: (value: string) => string | null): string[] => {
+    const value = fields?.get(key)?.value ?? null;
+    if (value === null) return [];
+    const items = reader.strings(value, `exempt.${key}`) ?? [];
+    const valid: string[] = [];
+    for (const item of items) {
+      const why = problem(item.value);
+      if (why === null) valid.push(item.value);
+      else reader.fail(item.node, item.path, why);
+    }
+    return valid;
+  };
+  return { namespaces: list("namespaces", namespaceProblem), images: list("images", globProblem) };
+}

@@ -1,0 +1,89 @@
+import {
+  admissionReview,
+  driftOf,
+  handleReview,
+  parseAdmissionReview,
+  type AdmissionDeps,
+  type AdmissionRequest,
+  type AdmissionResponse,
+  type Judged,
+  type ReviewEndpoint,
+} from "../admission/index.ts";
+import { withoutRedaction, type Logger, type Metrics } from "../observability/index.ts";
+
+/** An HTTP answer, framework-free: the server writes it as JSON. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: object;
+}
+
+export interface EndpointDeps extends AdmissionDeps {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Told about every judged review (e.g. to record drift Events); must not throw. */
+  readonly onJudged?: (request: AdmissionRequest, judged: readonly Judged[]) => void;
+}
+
+/**
+ * One POST to /mutate or /validate: a body that is not an AdmissionReview is a 400; a review
+ * always gets a review back with its uid, even when handling it fails (then denied: fail closed).
+ */
+export async function answerReview(
+  endpoint: ReviewEndpoint,
+  body: unknown,
+  deps: EndpointDeps,
+): Promise<HttpAnswer> {
+  const started = performance.now();
+  const parsed = parseAdmissionReview(body);
+  if (!parsed.ok) return { status: 400, body: { error: parsed.error } };
+  const { request } = parsed;
+  let response: AdmissionResponse;
+  let reasons: string[] = [];
+  try {
+    const outcome = await handleReview(endpoint, request, deps);
+    response = outcome.response;
+    reasons = outcome.judged.map(
+      (j) => `${j.slot.place}=${j.decision.action}/${j.decision.reason}`,
+    );
+    deps.onJudged?.(request, outcome.judged);
+    for (const { decision } of outcome.judged) {
+      deps.metrics.images.inc({ endpoint, action: decision.action, reason: decision.reason });
+      const drift = driftOf(decision);
+      if (drift !== undefined) deps.metrics.drift.inc({ action: drift.action });
+    }
+  } catch (error) {
+    deps.logger.error({ err: error, uid: request.uid }, "admission review failed");
+    const message =
+      "digestpin failed to review this request; it is denied (see the webhook's logs)";
+    response = {
+      uid: request.uid,
+      allowed: false,
+      status: { code: 500, reason: "InternalError", message },
+    };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const decision = response.allowed
+    ? response.patch === undefined
+      ? "allowed"
+      : "mutated"
+    : "denied";
+  deps.metrics.reviews.inc({ endpoint, operation: request.operation, decision });
+  deps.metrics.reviewDuration.observe({ endpoint }, seconds);
+  // Only plain fields below (no objects that could carry a credential): no redaction needed.
+  withoutRedaction(deps.logger).info(
+    {
+      uid: request.uid,
+      endpoint,
+      namespace: request.namespace,
+      kind: request.kind.kind,
+      name: request.name,
+      operation: request.operation,
+      dryRun: request.dryRun,
+      decision,
+      images: reasons,
+      durationMs: Math.round(seconds * 1e4) / 10,
+    },
+    "admission review",
+  );
+  return { status: 200, body: admissionReview(response) };
+}

@@ -1,0 +1,44 @@
+import { podSpecOf, type AdmissionRequest } from "../admission/index.ts";
+import { podKeychain, type PullSecretSource, type SecretName } from "../kube/index.ts";
+import type { Policy } from "../policy/index.ts";
+import { anonymous, type Keychain } from "../registry/index.ts";
+
+export interface KeychainOptions {
+  /** Reads Secrets and service accounts; undefined without an API server. */
+  readonly secrets: PullSecretSource | undefined;
+  /** Whether the pod's (and its service account's) imagePullSecrets are used. */
+  readonly pullSecrets: boolean;
+  /** The webhook's namespace, for registry Secrets named without one. */
+  readonly namespace: string;
+  readonly policy: () => Policy | undefined;
+}
+
+/**
+ * The credentials a review's registry lookups use: the pod's imagePullSecrets and its service
+ * account's (when enabled), then the policy's per-registry `credentialsSecret`s.
+ */
+export function reviewKeychain(
+  options: KeychainOptions,
+): (request: AdmissionRequest) => Promise<Keychain> {
+  return async (request) => {
+    const { secrets } = options;
+    if (secrets === undefined) return anonymous;
+    const registrySecrets: SecretName[] = (options.policy()?.settings.registries ?? []).flatMap(
+      (r) =>
+        r.credentialsSecret === undefined
+          ? []
+          : [
+              {
+                namespace: r.credentialsSecret.namespace ?? options.namespace,
+                name: r.credentialsSecret.name,
+              },
+            ],
+    );
+    return podKeychain(secrets, {
+      namespace: request.namespace ?? "",
+      podSpec: podSpecOf(request.kind.kind, request.object),
+      podSecrets: options.pullSecrets,
+      registrySecrets,
+    });
+  };
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The testbed node's network namespace and its clean-up (test/harness/node.ts starts the node).
+#   scripts/node-netns.sh run -- CMD...   runs CMD in a new namespace; afterwards removes it and
+#                                         everything a node left in it (tests: `make cluster`)
+#   scripts/node-netns.sh create NAME     creates the namespace NAME (`make testbed-up`)
+#   scripts/node-netns.sh remove NAME     what `run` does after CMD, for NAME (`make testbed-down`)
+#   scripts/node-netns.sh clean DIR CGROUP [NETWORK]  kills what runs in the node's cgroups and
+#                                         its runc shims, unmounts what is mounted under DIR,
+#                                         removes the cgroups and CNI's cache of NETWORK
+# The namespace holds the whole testbed of a run: control plane, registry, containerd, kubelet
+# and the Pods' bridge. It has no route out of the machine, and its addresses (the node
+# 10.244.0.1, Pods 10.244.0.0/24, Services 10.0.0.0/24) exist only inside it, so runs side by
+# side never meet. CMD sees the names below in its environment.
+set -euo pipefail
+
+NODE_IP=10.244.0.1
+POD_CIDR=10.244.0.0/24
+
+# Every cgroup controller hierarchy (cgroup v1) or the one unified hierarchy (v2).
+hierarchies() { awk '$3 ~ /^cgroup2?$/ { print $2 }' /proc/self/mounts | sort -u; }
+
+clean() {
+  local dir=$1 cgroup=$2 network=${3:-} h pass pids p
+  # containerd's runc shims (they outlive containerd): by the socket under DIR they were given.
+  if [ -n "$dir" ]; then
+    for p in /proc/[0-9]*; do
+      if [ "$(cat "$p/comm" 2>/dev/null)" = containerd-shim ] &&
+        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$dir/"; then
+        kill -9 "${p#/proc/}" 2>/dev/null || true
+      fi
+    done
+  fi
+  # Containers first: they run in the kubelet's cgroups, outside the namespace.
+  if [ -n "$cgroup" ]; then
+    for pass in 1 2 3; do
+      pids=$(for h in $(hierarchies); do
+        if [ -d "$h$cgroup" ]; then find "$h$cgroup" -name cgroup.procs -exec cat {} + 2>/dev/null; fi
+      done | sort -u || true)
+      if [ -z "$pids" ]; then break; fi
+      # shellcheck disable=SC2086
+      kill -9 $pids 2>/dev/null || true
+      sleep 0.5
+    done
+  fi
+  # Deepest mounts first: container root filesystems, Pod volumes, network namespaces.
+  if [ -n "$dir" ]; then
+    awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo |
+      sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
+  fi
+  if [ -n "$cgroup" ]; then
+    for h in $(hierarchies); do
+      if [ -d "$h$cgroup" ]; then find "$h$cgroup" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+    done
+  fi
+  if [ -n "$network" ]; then rm -f /var/lib/cni/results/"$network"-*; fi
+  return 0
+}
+
+create() {
+  local name=$1
+  ip netns add "$name"
+  in_ns() { nsenter --net="/run/netns/$name" "$@"; }
+  in_ns ip link set lo up
+  # The node's address is the bridge the Pods join (the CNI bridge plugin finds it there).
+  in_ns ip link add cni0 type bridge
+  in_ns ip addr add "$NODE_IP/24" dev cni0
+  in_ns ip link set cni0 up
+  in_ns sysctl -qw net.ipv4.ip_forward=1
+  in_ns sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
+}
+
+# Kills whatever still runs in the namespace, cleans the node's leftovers, deletes it.
+remove() {
+  local name=$1 dir=${2:-} cgroup=${3:-} pids
+  if [ -e "/run/netns/$name" ]; then
+    pids=$(ip netns pids "$name" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    if [ -n "$pids" ]; then kill -9 $pids 2>/dev/null || true; fi
+  fi
+  clean "$dir" "$cgroup" "$name"
+  if [ -e "/run/netns/$name" ]; then ip netns delete "$name"; fi
+  if [ -n "$dir" ]; then rm -rf "$dir"; fi
+  return 0
+}
+
+case "${1:-}" in
+  run)
+    shift
+    [ "${1:-}" = "--" ] && shift
+    id=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    name=digestpin-node-$id
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/digestpin-node-$id-XXXX")
+    cgroup=/digestpin-node-$id
+    trap 'remove "$name" "$dir" "$cgroup"' EXIT
+    trap 'exit 130' INT TERM
+    create "$name"
+    status=0
+    DIGESTPIN_NODE_NETNS=$name DIGESTPIN_NODE_DIR=$dir DIGESTPIN_NODE_CGROUP=$cgroup \
+      DIGESTPIN_NODE_IP=$NODE_IP DIGESTPIN_POD_CIDR=$POD_CIDR \
+      nsenter --net="/run/netns/$name" "$@" || status=$?
+    exit "$status"
+    ;;
+  create) create "$2" ;;
+  remove) remove "$2" "${3:-}" "${4:-}" ;;
+  clean) clean "$2" "$3" "${4:-}" ;;
+  *)
+    echo "usage: scripts/node-netns.sh run -- CMD... | create NAME | remove NAME [DIR CGROUP] | clean DIR CGROUP" >&2
+    exit 2
+    ;;
+esac

@@ -14,8 +14,14 @@ name=localhost/digestpin:$version
 started=$SECONDS
 base=${BASE_IMAGE:-$(scripts/image-base.sh)}
 base_seconds=$((SECONDS - started))
-# The build's RUN steps (npm ci) reach the npm registry through the machine's network.
-buildah_cmd bud --quiet --layers --network host --build-arg "BASE_IMAGE=$base" \
+# The build's RUN steps (npm ci) reach the npm registry through the machine's network, trusting
+# the machine's CAs too (a TLS-inspecting proxy's), mounted for the build only.
+cas=()
+ca_file=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+if [ -f "$ca_file" ]; then
+  cas=(-v "$ca_file:/run/build-ca.pem:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.pem)
+fi
+buildah_cmd bud --quiet --layers --network host --build-arg "BASE_IMAGE=$base" "${cas[@]}" \
   -t "$name" -f Dockerfile . >/dev/null
 rm -rf "$out" && mkdir -p "$out"
 buildah_cmd push --quiet --format oci --digestfile "$out/digest" "$name" "oci:$out/oci:$version"

@@ -2,8 +2,9 @@
 # The testbed node's network namespace and its clean-up (test/harness/node.ts starts the node).
 #   scripts/node-netns.sh run -- CMD...   runs CMD in a new namespace; afterwards removes it and
 #                                         everything a node left in it (tests: `make cluster`)
-#   scripts/node-netns.sh create NAME     creates the namespace NAME (`make testbed-up`)
-#   scripts/node-netns.sh remove NAME     what `run` does after CMD, for NAME (`make testbed-down`)
+#   scripts/node-netns.sh enter NAME DIR -- CMD...  runs CMD in the namespace NAME, creating it
+#                                         if missing, with the node's files in DIR (the testbed)
+#   scripts/node-netns.sh remove NAME DIR  what `run` does after CMD, for NAME (`make testbed-down`)
 #   scripts/node-netns.sh clean DIR CGROUP [NETWORK]  kills what runs in the node's cgroups and
 #                                         its runc shims, unmounts what is mounted under DIR,
 #                                         removes the cgroups and CNI's cache of NETWORK
@@ -71,7 +72,7 @@ create() {
 
 # Kills whatever still runs in the namespace, cleans the node's leftovers, deletes it.
 remove() {
-  local name=$1 dir=${2:-} cgroup=${3:-} pids
+  local name=$1 dir=${2:-} cgroup=/$1 pids
   if [ -e "/run/netns/$name" ]; then
     pids=$(ip netns pids "$name" 2>/dev/null || true)
     # shellcheck disable=SC2086
@@ -83,28 +84,38 @@ remove() {
   return 0
 }
 
+# Runs CMD in the namespace with the names the node harness reads (test/harness/node-network.ts).
+enter() {
+  local name=$1 dir=$2
+  shift 2
+  [ "${1:-}" = "--" ] && shift
+  mkdir -p "$dir"
+  DIGESTPIN_NODE_NETNS=$name DIGESTPIN_NODE_DIR=$dir DIGESTPIN_NODE_CGROUP=/$name \
+    DIGESTPIN_NODE_IP=$NODE_IP DIGESTPIN_POD_CIDR=$POD_CIDR \
+    nsenter --net="/run/netns/$name" "$@"
+}
+
 case "${1:-}" in
   run)
     shift
-    [ "${1:-}" = "--" ] && shift
     id=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
     name=digestpin-node-$id
     dir=$(mktemp -d "${TMPDIR:-/tmp}/digestpin-node-$id-XXXX")
-    cgroup=/digestpin-node-$id
-    trap 'remove "$name" "$dir" "$cgroup"' EXIT
+    trap 'remove "$name" "$dir"' EXIT
     trap 'exit 130' INT TERM
     create "$name"
     status=0
-    DIGESTPIN_NODE_NETNS=$name DIGESTPIN_NODE_DIR=$dir DIGESTPIN_NODE_CGROUP=$cgroup \
-      DIGESTPIN_NODE_IP=$NODE_IP DIGESTPIN_POD_CIDR=$POD_CIDR \
-      nsenter --net="/run/netns/$name" "$@" || status=$?
+    enter "$name" "$dir" "$@" || status=$?
     exit "$status"
     ;;
-  create) create "$2" ;;
-  remove) remove "$2" "${3:-}" "${4:-}" ;;
+  enter)
+    [ -e "/run/netns/$2" ] || create "$2"
+    enter "$2" "$3" "${@:4}"
+    ;;
+  remove) remove "$2" "${3:-}" ;;
   clean) clean "$2" "$3" "${4:-}" ;;
   *)
-    echo "usage: scripts/node-netns.sh run -- CMD... | create NAME | remove NAME [DIR CGROUP] | clean DIR CGROUP" >&2
+    echo "usage: scripts/node-netns.sh run -- CMD... | enter NAME DIR -- CMD... | remove NAME [DIR] | clean DIR CGROUP [NETWORK]" >&2
     exit 2
     ;;
 esac

@@ -5,8 +5,6 @@
  */
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi } from "@kubernetes/client-node";
 import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
-import { registryEntries } from "../helpers/resolver-for.ts";
 import { createShell, type Shell } from "../harness/e2e-shell.ts";
 import { createHelm, type Helm } from "../harness/helm.ts";
 import { startControlPlane, type ControlPlane } from "../harness/kube.ts";
@@ -15,7 +13,7 @@ import { nodeImages, type NodeImages, type RunnableImage } from "../harness/node
 import { requireNodeNetwork } from "../harness/node-network.ts";
 import { startNode, type Node } from "../harness/node.ts";
 import { createCrane, startRegistry, type Crane, type Registry } from "../harness/testbed.ts";
-import { deployDigestpin, type Deployed } from "./deploy.ts";
+import { deployDigestpin, testbedPolicy, type Deployed } from "./deploy.ts";
 
 export const RELEASE = "digestpin";
 export const SYSTEM_NAMESPACE = "digestpin-system";
@@ -69,10 +67,10 @@ export function sharedCluster(test: SuiteHooks): () => Cluster {
     // Pinned in the policy the chart is installed with, so that every `helm upgrade` with the
     // same values keeps it in force: the image of the admission streams.
     const streamImage = await images.push(registry.ref("stream/app:1.0"));
-    const policyYaml = policyDocument(registry, { [streamImage.ref]: streamImage.digest });
+    const policyYaml = testbedPolicy(registry, { [streamImage.ref]: streamImage.digest });
     const deployed = await deployDigestpin({
-      cluster,
-      registry,
+      kubeConfig: cluster.kubeConfig,
+      registryHost: registry.host,
       crane,
       helm,
       imageDir: IMAGE_DIR,
@@ -102,23 +100,4 @@ export function sharedCluster(test: SuiteHooks): () => Cluster {
     if (shared === undefined) throw new Error("the in-cluster testbed did not start");
     return shared;
   };
-}
-
-/**
- * The policy the chart is installed with: the chart's defaults (enforce, deny unpinned and
- * drift) with the testbed registry reachable (its CA; its address is a private one), tags
- * re-resolved at every review (a re-push is seen at once), and `pins`.
- */
-function policyDocument(registry: Registry, pins: Record<string, string>): string {
-  return stringify({
-    apiVersion: "digestpin.dev/v1alpha1",
-    kind: "Policy",
-    mode: "enforce",
-    unpinned: "deny",
-    drift: "deny",
-    registryUnavailable: "use-pin",
-    cacheTTL: "0s",
-    registries: registryEntries(registry),
-    pins,
-  });
 }

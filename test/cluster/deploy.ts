@@ -1,11 +1,12 @@
-import { AppsV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Crane } from "../harness/crane.ts";
 import type { Helm } from "../harness/helm.ts";
-import type { ControlPlane } from "../harness/kube.ts";
 import { tempDir } from "../harness/lifecycle.ts";
+import { stringify } from "yaml";
+import { registryEntries } from "../helpers/resolver-for.ts";
 import type { Registry } from "../harness/registry.ts";
 import type { CommandResult } from "../harness/run-command.ts";
 import { waitFor } from "../harness/wait.ts";
@@ -13,8 +14,9 @@ import { waitFor } from "../harness/wait.ts";
 export const CHART_DIR = fileURLToPath(new URL("../../charts/digestpin", import.meta.url));
 
 export interface DeployOptions {
-  readonly cluster: ControlPlane;
-  readonly registry: Registry;
+  readonly kubeConfig: KubeConfig;
+  /** `host:port` of the registry the node pulls from. */
+  readonly registryHost: string;
   readonly crane: Crane;
   readonly helm: Helm;
   /** Where `make image` wrote the image (name, digest, OCI layout). */
@@ -44,7 +46,7 @@ export interface Deployed {
 export async function deployDigestpin(options: DeployOptions): Promise<Deployed> {
   const built = await builtImage(options.imageDir);
   const version = built.name.slice(built.name.lastIndexOf(":") + 1);
-  const repository = options.registry.ref("digestpin/digestpin");
+  const repository = `${options.registryHost}/digestpin/digestpin`;
   let started = Date.now();
   const pushed = await options.crane.run(["push", built.layout, `${repository}:${version}`]);
   const digest = /sha256:[a-f0-9]{64}/.exec(pushed)?.[0] ?? "";
@@ -74,7 +76,7 @@ export async function deployDigestpin(options: DeployOptions): Promise<Deployed>
     "--timeout=10m",
   ]);
   check("helm install", installed);
-  await waitForRollout(options.cluster, options.namespace, options.release);
+  await waitForRollout(options.kubeConfig, options.namespace, options.release);
   return {
     image: `${repository}:${version}@${digest}`,
     repository,
@@ -88,12 +90,12 @@ export async function deployDigestpin(options: DeployOptions): Promise<Deployed>
 
 /** Waits until the Deployment has all its replicas updated and ready, and no old ones. */
 export async function waitForRollout(
-  cluster: ControlPlane,
+  kubeConfig: KubeConfig,
   namespace: string,
   name: string,
   timeoutMs = 600_000,
 ): Promise<void> {
-  const apps = cluster.kubeConfig.makeApiClient(AppsV1Api);
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
   await waitFor(
     `deployment ${namespace}/${name} to roll out`,
     async () => {
@@ -126,4 +128,26 @@ export async function builtImage(
     throw new Error(`no image in ${dir}: run make image (make cluster does)`);
   });
   return { name, digest, layout: join(dir, "oci") };
+}
+
+/**
+ * The policy digestpin is installed with on the testbed: the chart's defaults (enforce, deny
+ * unpinned and drift) with the testbed registry reachable (its CA; its address is a private
+ * one), tags re-resolved at every review (a re-push is seen at once), and `pins`.
+ */
+export function testbedPolicy(
+  registry: Pick<Registry, "host" | "caPem" | "tokenServer">,
+  pins: Record<string, string> = {},
+): string {
+  return stringify({
+    apiVersion: "digestpin.dev/v1alpha1",
+    kind: "Policy",
+    mode: "enforce",
+    unpinned: "deny",
+    drift: "deny",
+    registryUnavailable: "use-pin",
+    cacheTTL: "0s",
+    registries: registryEntries(registry as Registry),
+    pins,
+  });
 }

@@ -47,7 +47,7 @@ export async function drainScenario(t: ExecutionContext, env: Cluster): Promise<
   t.is(pdb.output, "1/0");
 
   t.is((await shell.kubectl(["uncordon", node.name])).exitCode, 0);
-  await waitForRollout(cluster, SYSTEM_NAMESPACE, RELEASE);
+  await waitForRollout(cluster.kubeConfig, SYSTEM_NAMESPACE, RELEASE);
   const result = await stream.stop();
   t.log(`${result.created} Pods created during the drain`);
   t.deepEqual(result.failures, []);

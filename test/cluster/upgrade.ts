@@ -34,7 +34,7 @@ export async function upgradeScenario(t: ExecutionContext, env: Cluster): Promis
     "--timeout=10m",
   ]);
   check("helm upgrade", upgraded);
-  await waitForRollout(cluster, SYSTEM_NAMESPACE, RELEASE);
+  await waitForRollout(cluster.kubeConfig, SYSTEM_NAMESPACE, RELEASE);
   const upgradeMs = Date.now() - started;
   // Reviews keep coming a little longer: the old replicas' Service endpoints are gone by now.
   await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -90,7 +90,8 @@ function configToml(
 ): string {
   const { dir } = options;
   const q = (value: string): string => JSON.stringify(value);
-  return `version = 3
+  return `version = 4
+imports = []
 root = ${q(join(dir, "root"))}
 state = ${q(join(dir, "state"))}
 temp = ${q(join(dir, "tmp"))}
@@ -100,20 +101,21 @@ disabled_plugins = [
   "io.containerd.snapshotter.v1.devmapper",
   "io.containerd.snapshotter.v1.blockfile",
   "io.containerd.snapshotter.v1.erofs",
+  "io.containerd.differ.v1.erofs",
   "io.containerd.tracing.processor.v1.otlp",
   "io.containerd.internal.v1.tracing",
 ]
 
-[grpc]
+[plugins."io.containerd.server.v1.grpc"]
   address = ${q(options.socket)}
 
-[ttrpc]
+[plugins."io.containerd.server.v1.ttrpc"]
   address = ${q(`${options.socket}.ttrpc`)}
 
-[debug]
+[plugins."io.containerd.server.v1.debug"]
   address = ""
 
-[metrics]
+[plugins."io.containerd.server.v1.metrics"]
   address = ""
 
 [plugins."io.containerd.nri.v1.nri"]
@@ -121,6 +123,9 @@ disabled_plugins = [
 
 [plugins."io.containerd.internal.v1.opt"]
   path = ${q(join(dir, "opt"))}
+
+[plugins."io.containerd.image-verifier.v1.bindir"]
+  bin_dir = ${q(join(dir, "image-verifier"))}
 
 [plugins."io.containerd.grpc.v1.cri"]
   disable_tcp_service = true

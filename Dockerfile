@@ -15,23 +15,25 @@ ARG BASE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b12
 
 # Build: every dependency, then tsc into dist/.
 FROM ${BASE_IMAGE} AS build
-# A CA npm must trust besides the public ones (behind a TLS-inspecting proxy): a file the build
-# mounts, e.g. `buildah bud -v /etc/ssl/certs/ca-certificates.crt:/run/build-ca.pem:ro
-# --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.pem` (scripts/image.sh). Not kept in the image.
-ARG NODE_EXTRA_CA_CERTS
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm-ca: CAs npm must trust besides the public ones (behind a TLS-inspecting proxy), as a build
+# secret: `--secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt` (scripts/image.sh). It is
+# mounted for this step only and kept in no layer.
+RUN --mount=type=secret,id=npm-ca \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
 # Production dependencies only, without install scripts.
 FROM ${BASE_IMAGE} AS deps
-ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN --mount=type=secret,id=npm-ca \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # Runtime: node, the built CLI and its production dependencies; no npm, no build tools.
 FROM ${BASE_IMAGE}

@@ -14,21 +14,21 @@ name=localhost/digestpin:$version
 started=$SECONDS
 base=${BASE_IMAGE:-$(scripts/image-base.sh)}
 base_seconds=$((SECONDS - started))
-# The build's RUN steps (npm ci) reach the npm registry through the machine's network, trusting
-# the machine's CAs too (a TLS-inspecting proxy's), mounted for the build only.
-cas=()
+# The build's npm ci reaches the npm registry through the machine's network, trusting the
+# machine's CAs too (a TLS-inspecting proxy's): the npm-ca build secret (see the Dockerfile).
+secret=()
 ca_file=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
-if [ -f "$ca_file" ]; then
-  cas=(-v "$ca_file:/run/build-ca.pem:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.pem)
-fi
-buildah_cmd bud --quiet --layers --network host --build-arg "BASE_IMAGE=$base" "${cas[@]}" \
-  -t "$name" -f Dockerfile . >/dev/null
+[ -f "$ca_file" ] && secret=(--secret "id=npm-ca,src=$ca_file")
+mkdir -p .run
+buildah_cmd bud --layers --network host --build-arg "BASE_IMAGE=$base" "${secret[@]}" \
+  -t "$name" -f Dockerfile . >.run/image-build.log 2>&1 ||
+  { tail -n 40 .run/image-build.log >&2; echo "image: the build failed (log: .run/image-build.log)" >&2; exit 1; }
 rm -rf "$out" && mkdir -p "$out"
 buildah_cmd push --quiet --format oci --digestfile "$out/digest" "$name" "oci:$out/oci:$version"
 echo "$name" >"$out/name"
 echo "$base" >"$out/base"
-size=$(buildah_cmd inspect --type image --format '{{.ImageSize}}' "$name" 2>/dev/null || echo 0)
+size=$(buildah_cmd images --format '{{.Size}}' "$name" | head -n1)
 compressed=$(du -sb "$out/oci/blobs" | cut -f1)
 echo "image: $name $(cat "$out/digest") on $base"
-echo "image: $((size / 1000000)) MB unpacked, $((compressed / 1000000)) MB compressed;" \
-  "built in $((SECONDS - started)) s (base $base_seconds s); OCI layout in $out/oci"
+echo "image: $size unpacked, $((compressed / 1000000)) MB compressed; built in" \
+  "$((SECONDS - started)) s (base $base_seconds s); OCI layout in $out/oci"

@@ -17,6 +17,24 @@ set -euo pipefail
 NODE_IP=10.244.0.1
 POD_CIDR=10.244.0.0/24
 
+# The kubelet sets these machine-wide sysctls as it starts (vm.overcommit_memory=1,
+# kernel.panic=10, ...; without protectKernelDefaults it must): their values from before the
+# first node are kept here and put back when the last node's namespace is removed.
+SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
+SAVED_SYSCTLS=/run/digestpin-node-sysctls
+save_sysctls() {
+  [ -e "$SAVED_SYSCTLS" ] && return 0
+  local key
+  for key in $SYSCTLS; do echo "$key=$(sysctl -n "$key")"; done >"$SAVED_SYSCTLS.partial"
+  mv "$SAVED_SYSCTLS.partial" "$SAVED_SYSCTLS"
+}
+restore_sysctls() {
+  [ -e "$SAVED_SYSCTLS" ] || return 0
+  ls /run/netns 2>/dev/null | grep -q '^digestpin-\(node\|testbed\)-' && return 0 # still in use
+  sysctl -q -p "$SAVED_SYSCTLS" >/dev/null 2>&1 || true
+  rm -f "$SAVED_SYSCTLS"
+}
+
 # Every cgroup controller hierarchy (cgroup v1) or the one unified hierarchy (v2).
 hierarchies() { awk '$3 ~ /^cgroup2?$/ { print $2 }' /proc/self/mounts | sort -u; }
 
@@ -59,6 +77,7 @@ clean() {
 
 create() {
   local name=$1
+  save_sysctls
   ip netns add "$name"
   in_ns() { nsenter --net="/run/netns/$name" "$@"; }
   in_ns ip link set lo up
@@ -81,6 +100,7 @@ remove() {
   clean "$dir" "$cgroup" "$name"
   if [ -e "/run/netns/$name" ]; then ip netns delete "$name"; fi
   if [ -n "$dir" ]; then rm -rf "$dir"; fi
+  restore_sysctls
   return 0
 }
 

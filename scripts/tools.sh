@@ -31,7 +31,7 @@ staging_replaces() {
 version_ldflags() {
   local name=$1 version=$2 minor pkg
   case $name in
-    kube-* | kubectl)
+    kube-* | kubectl | kubelet)
       minor=${version#v1.} && minor=${minor%%.*}
       for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
         printf -- '-X %s ' "$pkg.gitVersion=$version" "$pkg.gitMajor=1" "$pkg.gitMinor=$minor" \

@@ -76,8 +76,17 @@ clean() {
 }
 
 create() {
-  local name=$1
+  local name=$1 h
   save_sysctls
+  # The kubelet's cgroup root (its Pods go below): it must exist in every hierarchy; a v1 cpuset
+  # starts with no CPUs or memory nodes, so it gets its parent's.
+  for h in $(hierarchies); do
+    mkdir -p "$h/$name"
+    if [ -e "$h/cpuset.cpus" ] && [ -e "$h/$name/cpuset.cpus" ]; then
+      cat "$h/cpuset.cpus" >"$h/$name/cpuset.cpus"
+      cat "$h/cpuset.mems" >"$h/$name/cpuset.mems"
+    fi
+  done
   ip netns add "$name"
   in_ns() { nsenter --net="/run/netns/$name" "$@"; }
   in_ns ip link set lo up

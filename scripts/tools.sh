@@ -37,6 +37,7 @@ version_ldflags() {
         printf -- '-X %s ' "$pkg.gitVersion=$version" "$pkg.gitMajor=1" "$pkg.gitMinor=$minor" \
           "$pkg.gitTreeState=clean"
       done ;;
+    runc) printf -- '-X main.version=%s ' "${version#v}" ;;
     helm)
       # Like helm's Makefile: the default Kubernetes version (`helm template`, `helm lint`) is
       # that of the client-go it was built with, v0.N → v1.N (run in the build's module).
@@ -46,6 +47,11 @@ version_ldflags() {
         "helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1" "helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" ;;
   esac
 }
+
+# runc is C as well as Go (its nsenter) and loads seccomp filters through libseccomp
+# (scripts/node-packages.sh installs gcc's libc headers and libseccomp-dev).
+cgo_for() { case $1 in runc) echo 1 ;; *) echo 0 ;; esac; }
+tags_for() { case $1 in runc) echo seccomp ;; *) echo "" ;; esac; }
 
 build() {
   local name=$1 version module pkg out work
@@ -67,7 +73,8 @@ build() {
     go mod init "digestpin.testbed/$name" >/dev/null 2>&1
     [ "$module" = k8s.io/kubernetes ] && staging_replaces "$version" >>go.mod
     go get "$module@$version" >/dev/null
-    go build -trimpath -ldflags="-s -w $(version_ldflags "$name" "$version")" -o "$out/$name.partial" "$pkg"
+    CGO_ENABLED=$(cgo_for "$name") go build -trimpath -tags "$(tags_for "$name")" \
+      -ldflags="-s -w $(version_ldflags "$name" "$version")" -o "$out/$name.partial" "$pkg"
   )
   mv "$out/$name.partial" "$out/$name"
   echo "tools.sh: built $name in $((SECONDS - started))s" >&2

@@ -4,8 +4,7 @@ import { dirname, join } from "node:path";
 import { launchReady, type Launch, type Started } from "./kube-launch.ts";
 import { toolPath } from "./tools.ts";
 
-/** Debian's runc and CNI plugins (scripts/node-packages.sh installs them). */
-export const RUNC = "/usr/sbin/runc";
+/** Debian's CNI plugins (scripts/node-packages.sh installs them). */
 export const CNI_BIN_DIR = "/usr/lib/cni";
 
 export interface ContainerdOptions {
@@ -27,16 +26,19 @@ export interface Containerd extends Started {
 }
 
 /**
- * containerd with its CRI plugin as a kubelet's runtime: runc with cgroupfs, the Pods'
+ * containerd with its CRI plugin as a kubelet's runtime: runc (v1.5) with cgroupfs, the Pods'
  * network from the CNI bridge plugin, images pulled from the testbed registry trusting its CA.
  * Nothing is shared with another containerd: root, state, runc's state, sockets and network
  * namespaces are all under `dir`; NRI is off.
  */
 export async function startContainerd(options: ContainerdOptions): Promise<Containerd> {
   const { dir } = options;
-  const [command, shim] = await Promise.all([
+  // runc from the Go module proxy: Debian's (1.1.5), and its crun (1.8.1), refuse the runtime
+  // spec 1.3 containerd 2.4 writes.
+  const [command, shim, runc] = await Promise.all([
     toolPath("containerd"),
     toolPath("containerd-shim-runc-v2"),
+    toolPath("runc"),
   ]);
   const socket = join(dir, "containerd.sock");
   const certsDir = join(dir, "certs.d");
@@ -46,7 +48,7 @@ export async function startContainerd(options: ContainerdOptions): Promise<Conta
     hostsToml(options.registryHost, options.registryCaFile),
   );
   const configFile = join(dir, "config.toml");
-  await writeFile(configFile, configToml({ ...options, socket, certsDir }));
+  await writeFile(configFile, configToml({ ...options, socket, certsDir, runc }));
   return {
     ...(await launchReady(options.launch, () =>
       Promise.resolve({
@@ -86,7 +88,11 @@ function hostsToml(host: string, caFile: string): string {
 }
 
 function configToml(
-  options: ContainerdOptions & { readonly socket: string; readonly certsDir: string },
+  options: ContainerdOptions & {
+    readonly socket: string;
+    readonly certsDir: string;
+    readonly runc: string;
+  },
 ): string {
   const { dir } = options;
   const q = (value: string): string => JSON.stringify(value);
@@ -143,12 +149,15 @@ disabled_plugins = [
   enable_selinux = false
   disable_apparmor = true
   netns_mounts_under_state_dir = true
+  # This machine runs everything with a raised oom_score_adj that may not be lowered (the
+  # sandboxes' -998 is refused): keep Pods' at least containerd's own.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.cri.v1.runtime".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
-        BinaryName = ${q(RUNC)}
+        BinaryName = ${q(options.runc)}
         Root = ${q(join(dir, "runc"))}
         SystemdCgroup = false
   [plugins."io.containerd.cri.v1.runtime".cni]

@@ -40,7 +40,7 @@ unit: setup
 
 # The testbed's programs (registry, crane, toxiproxy, etcd, kube-apiserver, kubectl, helm) are
 # built once from the Go module proxy into $(DIGESTPIN_CACHE); later runs reuse them.
-testbed-tools: toolchain
+testbed-tools: toolchain node-packages
 	scripts/tools.sh all
 
 # Smoke tests proving each testbed program is real and works.
@@ -127,7 +127,7 @@ TESTBED_NETNS := digestpin-testbed-$(shell printf %s '$(CURDIR)' | sha256sum | c
 TESTBED_NODE_DIR := $(CURDIR)/.testbed-node
 IN_TESTBED_NETNS := scripts/node-netns.sh enter $(TESTBED_NETNS) $(TESTBED_NODE_DIR) --
 
-# Debian packages of the node and the image build (runc, CNI plugins, iptables, buildah, ...).
+# Debian packages of the node and the image build (CNI plugins, iptables, buildah, ...).
 node-packages:
 	scripts/node-packages.sh
 

@@ -16,6 +16,7 @@ set -euo pipefail
 
 NODE_IP=10.244.0.1
 POD_CIDR=10.244.0.0/24
+SERVICE_CIDR=10.0.0.0/24 # test/harness/kube-pki.ts SERVICE_CLUSTER_IP_RANGE
 
 # The kubelet sets these machine-wide sysctls as it starts (vm.overcommit_memory=1,
 # kernel.panic=10, ...; without protectKernelDefaults it must): their values from before the
@@ -94,6 +95,9 @@ create() {
   in_ns ip link add cni0 type bridge
   in_ns ip addr add "$NODE_IP/24" dev cni0
   in_ns ip link set cni0 up
+  # Service ClusterIPs are routed to the bridge, where kube-proxy's DNAT has already sent them
+  # on (without a route the API server's calls to a webhook Service are "network is unreachable").
+  in_ns ip route add "$SERVICE_CIDR" dev cni0 src "$NODE_IP"
   in_ns sysctl -qw net.ipv4.ip_forward=1
   in_ns sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
 }

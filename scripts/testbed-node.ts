@@ -56,6 +56,7 @@ export async function deployToTestbed(envFile: string): Promise<void> {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(KUBECONFIG);
     const deployed = await deployDigestpin({
+      t: undo,
       kubeConfig,
       registryHost: registry.host,
       crane,

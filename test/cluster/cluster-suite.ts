@@ -69,6 +69,7 @@ export function sharedCluster(test: SuiteHooks): () => Cluster {
     const streamImage = await images.push(registry.ref("stream/app:1.0"));
     const policyYaml = testbedPolicy(registry, { [streamImage.ref]: streamImage.digest });
     const deployed = await deployDigestpin({
+      t: suite,
       kubeConfig: cluster.kubeConfig,
       registryHost: registry.host,
       crane,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Crane } from "../harness/crane.ts";
 import type { Helm } from "../harness/helm.ts";
-import { tempDir } from "../harness/lifecycle.ts";
+import { tempDir, type Teardown } from "../harness/lifecycle.ts";
 import { stringify } from "yaml";
 import { registryEntries } from "../helpers/resolver-for.ts";
 import type { Registry } from "../harness/registry.ts";
@@ -14,6 +14,8 @@ import { waitFor } from "../harness/wait.ts";
 export const CHART_DIR = fileURLToPath(new URL("../../charts/digestpin", import.meta.url));
 
 export interface DeployOptions {
+  /** Removes the values files once the tests (or the deploy command) are done with them. */
+  readonly t: Teardown;
   readonly kubeConfig: KubeConfig;
   /** `host:port` of the registry the node pulls from. */
   readonly registryHost: string;
@@ -55,7 +57,7 @@ export async function deployDigestpin(options: DeployOptions): Promise<Deployed>
   }
   const pushMs = Date.now() - started;
 
-  const dir = await tempDir({ teardown: () => undefined }, "deploy");
+  const dir = await tempDir(options.t, "deploy");
   const policyFile = join(dir, "policy.yaml");
   const valuesFile = join(dir, "values.yaml");
   await writeFile(policyFile, options.policyYaml);

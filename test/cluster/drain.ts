@@ -8,14 +8,27 @@ import { startAdmissionStream } from "./admission-stream.ts";
 import { RELEASE, SYSTEM_NAMESPACE, type Cluster } from "./cluster-suite.ts";
 import { waitForRollout } from "./deploy.ts";
 import { runningPods } from "./pods.ts";
+import { waitFor } from "../harness/wait.ts";
 
 export async function drainScenario(t: ExecutionContext, env: Cluster): Promise<void> {
   const { core, shell, streamImage, cluster, node } = env;
   const namespace = "stream-drain";
   t.is((await shell.kubectl(["create", "namespace", namespace])).exitCode, 0);
   const selector = `app.kubernetes.io/instance=${RELEASE}`;
-  const before = await runningPods(core, SYSTEM_NAMESPACE, selector);
-  t.is(before.length, 2);
+  // Replicas an earlier rollout replaced may still be terminating: drain the two that serve.
+  await waitFor(
+    "exactly the 2 serving replicas",
+    async () => {
+      const { items } = await core.listNamespacedPod({
+        namespace: SYSTEM_NAMESPACE,
+        labelSelector: selector,
+      });
+      const running = await runningPods(core, SYSTEM_NAMESPACE, selector);
+      return items.length === 2 && running.length === 2 ? true : undefined;
+    },
+    120_000,
+    500,
+  );
   const stream = startAdmissionStream(
     env.objects,
     namespace,

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { Crane } from "../harness/crane.ts";
 import { toolPath } from "../harness/tools.ts";
 
-const packageJson = new URL("../../package.json", import.meta.url);
+const packageLock = new URL("../../package-lock.json", import.meta.url);
 
 export interface ImageContents {
   /** The config's `User`. */
@@ -12,9 +12,9 @@ export interface ImageContents {
   readonly compressedBytes: number;
   /** The flattened filesystem's size (`crane export`). */
   readonly unpackedBytes: number;
-  /** package.json devDependencies found under /app/node_modules (should be none). */
+  /** Packages package-lock.json has for development only, found in /app/node_modules. */
   readonly devDependenciesPresent: readonly string[];
-  /** package.json dependencies not found there (should be none). */
+  /** Packages it has for production, not found there. */
   readonly dependenciesMissing: readonly string[];
 }
 
@@ -25,18 +25,23 @@ export async function imageContents(crane: Crane, reference: string): Promise<Im
   };
   const manifest = (await crane.manifest(reference)).json as { layers?: { size: number }[] };
   const { paths, bytes } = await exportedPaths(crane, reference);
-  const pkg = JSON.parse(await readFile(packageJson, "utf8")) as {
-    dependencies?: Record<string, string>;
-    devDependencies?: Record<string, string>;
+  const lock = JSON.parse(await readFile(packageLock, "utf8")) as {
+    packages: Record<string, { dev?: boolean; optional?: boolean }>;
   };
-  const installed = (name: string) => paths.has(`app/node_modules/${name}/package.json`);
+  // "node_modules/a/node_modules/b": where npm ci puts each package; "" is the project.
+  const packages = Object.entries(lock.packages).filter(([path]) => path !== "");
+  const installed = (path: string) => paths.has(`app/${path}/package.json`);
   return {
     user: config.config?.User ?? "",
     layers: manifest.layers?.length ?? 0,
     compressedBytes: (manifest.layers ?? []).reduce((sum, layer) => sum + layer.size, 0),
     unpackedBytes: bytes,
-    devDependenciesPresent: Object.keys(pkg.devDependencies ?? {}).filter(installed),
-    dependenciesMissing: Object.keys(pkg.dependencies ?? {}).filter((name) => !installed(name)),
+    devDependenciesPresent: packages
+      .filter(([path, entry]) => entry.dev === true && installed(path))
+      .map(([path]) => path),
+    dependenciesMissing: packages
+      .filter(([path, entry]) => entry.dev !== true && entry.optional !== true && !installed(path))
+      .map(([path]) => path),
   };
 }
 

@@ -99,6 +99,8 @@ export async function attackScenario(t: ExecutionContext, env: Cluster): Promise
     harmful.digest,
     "--reason",
     "harmful file reviewed, accepted",
+    "--ca-file",
+    "registry-ca.pem",
   ]);
   t.is(approve.exitCode, 0, approve.output);
   await untilAdmitted(shell, namespace, "web-2.yaml");

@@ -68,8 +68,9 @@ clean() {
       sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
   fi
   if [ -n "$cgroup" ]; then
+    # The cgroups below the root (the root itself goes with the namespace, in `remove`).
     for h in $(hierarchies); do
-      if [ -d "$h$cgroup" ]; then find "$h$cgroup" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+      if [ -d "$h$cgroup" ]; then find "$h$cgroup" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
     done
   fi
   if [ -n "$network" ]; then rm -f /var/lib/cni/results/"$network"-*; fi
@@ -111,6 +112,7 @@ remove() {
     if [ -n "$pids" ]; then kill -9 $pids 2>/dev/null || true; fi
   fi
   clean "$dir" "$cgroup" "$name"
+  for h in $(hierarchies); do rmdir "$h$cgroup" 2>/dev/null || true; done
   if [ -e "/run/netns/$name" ]; then ip netns delete "$name"; fi
   if [ -n "$dir" ]; then rm -rf "$dir"; fi
   restore_sysctls

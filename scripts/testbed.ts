@@ -134,9 +134,9 @@ ${
   env.DIGESTPIN_TESTBED_NETNS === undefined
     ? ""
     : `Node: ${env.DIGESTPIN_TESTBED_NODE} (containerd, kubelet, kube-proxy), Ready. Everything listens in
-the network namespace ${env.DIGESTPIN_TESTBED_NETNS}, where Pods reach the registry above too:
+the network namespace ${env.DIGESTPIN_TESTBED_NETNS}, where Pods reach the registry above too.
+    make testbed-deploy       # digestpin's image (make image) pushed there, installed by digest
     ip netns exec ${env.DIGESTPIN_TESTBED_NETNS} bash   # a shell there, for what follows
-    make testbed-deploy                        # digestpin's image (make image), installed by digest
 `
 }
 Use it from a shell:

@@ -55,11 +55,12 @@ test.serial(
     t.true(bundles.length >= 2, webhooks.stdout + webhooks.stderr);
     for (const line of bundles) t.regex(line, /^[\w.-]+=\S{100,}$/);
 
-    // The image itself: non-root, and no development dependency inside.
+    // The image itself: non-root, no development dependency, no npm, no build secret.
     const contents = await imageContents(crane, `${deployed.repository}@${deployed.digest}`);
     t.is(contents.user, "65532:65532");
     t.deepEqual(contents.devDependenciesPresent, []);
     t.deepEqual(contents.dependenciesMissing, []);
+    t.deepEqual(contents.buildLeftovers, []);
     t.log(
       `image ${deployed.digest}: ${contents.layers} layers, ${(contents.compressedBytes / 1e6).toFixed(1)} MB compressed, ` +
         `${(contents.unpackedBytes / 1e6).toFixed(1)} MB unpacked`,

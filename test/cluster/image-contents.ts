@@ -16,7 +16,16 @@ export interface ImageContents {
   readonly devDependenciesPresent: readonly string[];
   /** Packages it has for production, not found there. */
   readonly dependenciesMissing: readonly string[];
+  /** What the build used and the image must not keep (npm, the npm-ca build secret). */
+  readonly buildLeftovers: readonly string[];
 }
+
+const BUILD_ONLY = [
+  "usr/local/bin/npm",
+  "usr/local/lib/node_modules/npm/package.json",
+  "run/secrets/npm-ca",
+  "src/package.json",
+];
 
 /** What the digestpin image holds, read from the registry (config, manifest, filesystem). */
 export async function imageContents(crane: Crane, reference: string): Promise<ImageContents> {
@@ -42,6 +51,7 @@ export async function imageContents(crane: Crane, reference: string): Promise<Im
     dependenciesMissing: packages
       .filter(([path, entry]) => entry.dev !== true && entry.optional !== true && !installed(path))
       .map(([path]) => path),
+    buildLeftovers: BUILD_ONLY.filter((path) => paths.has(path)),
   };
 }
 

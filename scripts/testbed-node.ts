@@ -27,8 +27,14 @@ export async function startTestbedNode(
   cluster: ControlPlane,
   registry: Registry,
 ): Promise<Node> {
-  const crane = await createCrane(undo, registry);
-  return startNode(undo, { network, cluster, registry, crane, launch: launchDetached });
+  // crane's files are not needed once the node runs (a successful `up` never runs `undo`).
+  const scratch = teardownList();
+  try {
+    const crane = await createCrane(scratch, registry);
+    return await startNode(undo, { network, cluster, registry, crane, launch: launchDetached });
+  } finally {
+    await scratch.run();
+  }
 }
 
 /** `make testbed-deploy`: reads the running testbed's settings from `envFile`. */

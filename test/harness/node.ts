@@ -7,6 +7,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import type { Crane } from "./crane.ts";
 import type { ControlPlane } from "./kube.ts";
 import { launchAttached, type Launch } from "./kube-launch.ts";
+import { teardownList } from "./kube-shared.ts";
 import type { Teardown } from "./lifecycle.ts";
 import { startContainerd } from "./node-containerd.ts";
 import { nodeImages } from "./node-images.ts";
@@ -74,8 +75,11 @@ export async function startNode(t: Teardown, options: NodeOptions): Promise<Node
   t.teardown(stop);
 
   const started = Date.now();
-  const images = await nodeImages(t, options.crane);
-  const sandbox = await images.push(registry.ref("digestpin-testbed/pause:busybox"));
+  // Its layer files are not needed once pushed (make testbed-up never runs `t`'s teardown).
+  const scratch = teardownList();
+  const sandbox = await nodeImages(scratch, options.crane)
+    .then((images) => images.push(registry.ref("digestpin-testbed/pause:busybox")))
+    .finally(() => scratch.run());
   const sandboxImage = `${sandbox.ref}@${sandbox.digest}`;
   const cniConfDir = join(dir, "cni");
   await writeCniConfig(network, cniConfDir);

@@ -40,7 +40,7 @@ unit: setup
 
 # The testbed's programs (registry, crane, toxiproxy, etcd, kube-apiserver, kubectl, helm) are
 # built once from the Go module proxy into $(DIGESTPIN_CACHE); later runs reuse them.
-testbed-tools: toolchain
+testbed-tools: toolchain node-packages
 	scripts/tools.sh all
 
 # Smoke tests proving each testbed program is real and works.
@@ -53,11 +53,12 @@ integration: setup testbed-tools
 
 # A control plane and registries in the background for people: `make testbed-up`, then follow
 # what it prints; `make testbed-down` stops it.
-testbed-up: setup testbed-tools
-	$(TESTBED) up
+testbed-up: setup testbed-tools node-packages
+	$(IN_TESTBED_NETNS) $(TESTBED) up
 
 testbed-down: setup
-	$(TESTBED) down
+	@if [ -e /run/netns/$(TESTBED_NETNS) ]; then $(IN_TESTBED_NETNS) $(TESTBED) down; \
+		scripts/node-netns.sh remove $(TESTBED_NETNS) $(TESTBED_NODE_DIR); else $(TESTBED) down; fi
 
 # The Helm chart: lint, renderings, server-side dry-runs, an install and its RBAC; deploy/ in sync.
 chart: build testbed-tools
@@ -100,7 +101,7 @@ soak: build testbed-tools
 		'test/soak/**/*.test.ts'
 	node --import tsx scripts/soak-report.ts $(RELIABILITY) docs/reliability.md
 
-test: lint build unit property testbed integration chart e2e
+test: lint build unit property testbed integration chart e2e cluster
 
 coverage: setup
 	c8 --reporter=text --reporter=html $(AVA) --timeout=60s 'test/unit/**/*.test.ts'
@@ -117,6 +118,33 @@ run: build
 	@echo "    --data @examples/admissionreview-pod.json https://127.0.0.1:8443/mutate"
 	bin/digestpin serve --policy examples/policy.yaml --host 127.0.0.1 --metrics-host 127.0.0.1 \
 		--tls-cert-file $(RUN_TLS)/tls.crt --tls-key-file $(RUN_TLS)/tls.key --drain-delay 0
+
+# ── The testbed node, the image and the in-cluster e2e ───────────────────────────────────────
+# containerd, kubelet and kube-proxy run in a network namespace of their own
+# (scripts/node-netns.sh); see README.md (Test) and docs/install.md (the image).
+.PHONY: node-packages image cluster testbed-deploy
+TESTBED_NETNS := digestpin-testbed-$(shell printf %s '$(CURDIR)' | sha256sum | cut -c1-8)
+TESTBED_NODE_DIR := $(CURDIR)/.testbed-node
+IN_TESTBED_NETNS := scripts/node-netns.sh enter $(TESTBED_NETNS) $(TESTBED_NODE_DIR) --
+
+# Debian packages of the node and the image build (CNI plugins, iptables, buildah, ...).
+node-packages:
+	scripts/node-packages.sh
+
+# digestpin's image into .run/image, built with buildah (no Docker daemon) on an offline
+# stand-in for the official Node 24 image; BASE_IMAGE=REF builds on REF instead.
+image: toolchain node-packages
+	scripts/image.sh
+
+# The image pushed to the testbed registry and the chart installed with it by digest
+# (after make testbed-up).
+testbed-deploy: setup testbed-tools image
+	$(IN_TESTBED_NETNS) $(TESTBED) deploy
+
+# digestpin in a cluster with a node: the image, the chart, Pods pulled and run by digest.
+cluster: build testbed-tools node-packages image
+	scripts/node-netns.sh run -- $(AVA) --timeout=900s 'test/cluster/**/*.test.ts'
+# ── end of the node block ─────────────────────────────────────────────────────────────────────
 
 clean:
 	rm -rf dist coverage node_modules .tools .run

@@ -31,12 +31,13 @@ staging_replaces() {
 version_ldflags() {
   local name=$1 version=$2 minor pkg
   case $name in
-    kube-* | kubectl)
+    kube-* | kubectl | kubelet)
       minor=${version#v1.} && minor=${minor%%.*}
       for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
         printf -- '-X %s ' "$pkg.gitVersion=$version" "$pkg.gitMajor=1" "$pkg.gitMinor=$minor" \
           "$pkg.gitTreeState=clean"
       done ;;
+    runc) printf -- '-X main.version=%s ' "${version#v}" ;;
     helm)
       # Like helm's Makefile: the default Kubernetes version (`helm template`, `helm lint`) is
       # that of the client-go it was built with, v0.N → v1.N (run in the build's module).
@@ -55,12 +56,11 @@ version_ldflags() {
 }
 
 # Build tags: promtool is only used to check and unit-test rules, so it is built without
-# Prometheus's service-discovery plugins (cloud SDKs, client-go): half the compile time.
-build_tags() {
-  case $1 in
-    promtool) echo remove_all_sd ;;
-  esac
-}
+# Prometheus's service-discovery plugins (cloud SDKs, client-go): half the compile time. runc
+# is C as well as Go (its nsenter) and loads seccomp filters through libseccomp
+# (scripts/node-packages.sh installs gcc's libc headers and libseccomp-dev).
+tags_for() { case $1 in promtool) echo remove_all_sd ;; runc) echo seccomp ;; *) echo "" ;; esac; }
+cgo_for() { case $1 in runc) echo 1 ;; *) echo 0 ;; esac; }
 
 build() {
   local name=$1 version module pkg out work
@@ -82,7 +82,8 @@ build() {
     go mod init "digestpin.testbed/$name" >/dev/null 2>&1
     [ "$module" = k8s.io/kubernetes ] && staging_replaces "$version" >>go.mod
     go get "$module@$version" >/dev/null
-    go build -trimpath -tags="$(build_tags "$name")" -ldflags="-s -w $(version_ldflags "$name" "$version")" -o "$out/$name.partial" "$pkg"
+    CGO_ENABLED=$(cgo_for "$name") go build -trimpath -tags "$(tags_for "$name")" \
+      -ldflags="-s -w $(version_ldflags "$name" "$version")" -o "$out/$name.partial" "$pkg"
   )
   mv "$out/$name.partial" "$out/$name"
   echo "tools.sh: built $name in $((SECONDS - started))s" >&2

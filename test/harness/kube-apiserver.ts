@@ -9,6 +9,12 @@ export interface ApiServer extends Started {
   readonly url: string;
 }
 
+/** Where Pods on a node reach the API server (see `ControlPlaneOptions.node`). */
+export interface ApiServerNodeAccess {
+  /** The node's address, in a network namespace the test made: the `kubernetes` Service's. */
+  readonly advertiseAddress: string;
+}
+
 /**
  * kube-apiserver on 127.0.0.1 as envtest starts it (token-file admin in system:masters, RBAC,
  * service-account signing key), except that the ServiceAccount admission plugin stays on, as
@@ -20,6 +26,7 @@ export async function startApiServer(
   etcdUrl: string,
   pki: ControlPlanePki,
   launch: Launch,
+  node?: ApiServerNodeAccess,
 ): Promise<ApiServer> {
   const command = await toolPath("kube-apiserver");
   let url = "";
@@ -33,11 +40,22 @@ export async function startApiServer(
       args: [
         `--etcd-servers=${etcdUrl}`,
         `--secure-port=${port}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
-        // Endpoints may not hold a loopback address: without this the API server logs a failed
-        // sync of the `kubernetes` Service's endpoints every 10 s. The Service itself remains.
-        "--endpoint-reconciler-type=none",
+        ...(node === undefined
+          ? [
+              "--bind-address=127.0.0.1",
+              "--advertise-address=127.0.0.1",
+              // Endpoints may not hold a loopback address: without this the API server logs a
+              // failed sync of the `kubernetes` Service's endpoints every 10 s. The Service
+              // itself remains.
+              "--endpoint-reconciler-type=none",
+            ]
+          : [
+              // Every address of the node's network namespace (made by the test, reachable
+              // only from inside it): 127.0.0.1 for the programs, the node's for the Pods,
+              // which reach it through the `kubernetes` Service and kube-proxy.
+              "--bind-address=0.0.0.0",
+              `--advertise-address=${node.advertiseAddress}`,
+            ]),
         `--cert-dir=${join(dir, "apiserver-certs")}`,
         `--tls-cert-file=${pki.servingCertFile}`,
         `--tls-private-key-file=${pki.servingKeyFile}`,

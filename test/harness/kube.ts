@@ -1,13 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { startApiServer } from "./kube-apiserver.ts";
+import { startApiServer, type ApiServerNodeAccess } from "./kube-apiserver.ts";
 import { clientKubeConfig, writeKubeconfig } from "./kube-config.ts";
 import { startControllerManager } from "./kube-controller-manager.ts";
 import { startEtcd } from "./kube-etcd.ts";
 import { launchAttached, type Launch } from "./kube-launch.ts";
 import { createTestNamespace } from "./kube-namespace.ts";
 import { writeControlPlanePki } from "./kube-pki.ts";
+import { startScheduler } from "./kube-scheduler.ts";
 import { tempDir, type Teardown } from "./lifecycle.ts";
 import { runCommand, type CommandResult } from "./run-command.ts";
 import type { Service } from "./service.ts";
@@ -24,6 +25,11 @@ export interface ControlPlaneOptions {
   readonly dir?: string;
   /** How programs are started; `make testbed-up` detaches them. */
   readonly launch?: Launch;
+  /**
+   * For a control plane with a node (node.ts): the API server also listens where the node's
+   * Pods reach it, and kube-scheduler runs too. Needs the node's network namespace.
+   */
+  readonly node?: ApiServerNodeAccess;
 }
 
 export interface KubectlOptions {
@@ -38,6 +44,7 @@ export interface ControlPlaneTimings {
   readonly etcdMs: number;
   readonly apiServerMs: number;
   readonly controllerManagerMs?: number;
+  readonly schedulerMs?: number;
 }
 
 export interface ControlPlane {
@@ -86,7 +93,7 @@ export async function startControlPlane(
   const pki = await writeControlPlanePki(dir);
   const etcd = await startEtcd(dir, launch);
   services.push(etcd.service);
-  const apiServer = await startApiServer(dir, etcd.clientUrl, pki, launch);
+  const apiServer = await startApiServer(dir, etcd.clientUrl, pki, launch, options.node);
   services.push(apiServer.service);
 
   const access = { server: apiServer.url, caPem: pki.caPem, token: pki.adminToken };
@@ -97,6 +104,12 @@ export async function startControlPlane(
     const controllerManager = await startControllerManager(dir, kubeconfigPath, pki, launch);
     services.push(controllerManager.service);
     controllerManagerMs = controllerManager.readyMs;
+  }
+  let schedulerMs: number | undefined;
+  if (options.node !== undefined) {
+    const scheduler = await startScheduler(dir, kubeconfigPath, launch);
+    services.push(scheduler.service);
+    schedulerMs = scheduler.readyMs;
   }
 
   const kubeConfig = clientKubeConfig(access);
@@ -114,6 +127,7 @@ export async function startControlPlane(
       etcdMs: etcd.readyMs,
       apiServerMs: apiServer.readyMs,
       ...(controllerManagerMs === undefined ? {} : { controllerManagerMs }),
+      ...(schedulerMs === undefined ? {} : { schedulerMs }),
     },
     kubectl: (args, kubectlOptions = {}) =>
       runCommand(kubectl, args, { ...kubectlOptions, env: kubectlEnv }),

@@ -44,6 +44,11 @@ export interface RegistryOptions {
   readonly token?: Partial<Omit<TokenServerSettings, "users" | "anonymous">>;
   /** The CA that signs the registry's (and token server's) certificate; default a new one. */
   readonly ca?: TestCa;
+  /**
+   * Address to listen on (default 127.0.0.1): a node's address (node.ts), in the network
+   * namespace the test made for it, so that Pods reach the registry too.
+   */
+  readonly address?: string;
   /** Port to listen on; default one the registry picks (read back from its log). */
   readonly port?: number;
   /** Where its files go; default a temp dir removed on teardown. */
@@ -73,14 +78,15 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-const LISTENING = /listening on (127\.0\.0\.1:\d+), tls/;
+const LISTENING = /listening on ([\d.]+:\d+), tls/;
 
 /** A distribution registry on 127.0.0.1 over TLS, storing into a temp dir; stopped on teardown. */
 export async function startRegistry(t: Teardown, options: RegistryOptions): Promise<Registry> {
   const dir = options.dir ?? (await tempDir(t, `registry-${options.auth}`));
   const ca = options.ca ?? (await createTestCa(dir));
   const users = options.users ?? defaultUsers(options.auth);
-  const tls = await ca.issue("registry", ["127.0.0.1", "localhost"], dir);
+  const address = options.address ?? "127.0.0.1";
+  const tls = await ca.issue("registry", [...new Set([address, "127.0.0.1", "localhost"])], dir);
   const storageDir = join(dir, "storage");
   await mkdir(storageDir);
   let auth: RegistryConfigInput["auth"] = { kind: "none" };
@@ -103,7 +109,7 @@ export async function startRegistry(t: Teardown, options: RegistryOptions): Prom
     auth = { kind: "token", realm, service, issuer, rootCertBundle: signer.certFile };
   }
   const configFile = join(dir, "config.yml");
-  const addr = `127.0.0.1:${options.port ?? 0}`;
+  const addr = `${address}:${options.port ?? 0}`;
   await writeFile(configFile, registryConfig({ addr, storageDir, tls, auth }));
 
   const logFile = join(dir, "registry.log");

@@ -1,7 +1,7 @@
 /**
- * The attack of /work/shared/seed-mutable-tags.md on a cluster with a node: a pinned tag runs,
- * is re-pushed with a harmful file, new Pods are refused (controller Pods: see
- * drift-controller-pods.ts), `digestpin diff --files` shows the file, the new digest is
+ * The attack of the project's seed post on a cluster with a node: a pinned tag runs, is re-pushed
+ * with a harmful file, new direct Pods are refused while a Deployment's scale-up runs at the pin
+ * (drift-controller-pods.ts), `digestpin diff --files` shows the file, the new digest is
  * approved, and new Pods then run it. Every digest asserted is the one the node pulled.
  */
 import type { ExecutionContext } from "ava";
@@ -82,6 +82,7 @@ export async function attackScenario(t: ExecutionContext, env: Cluster): Promise
   const scaledUpDigest = await assertControllerPodsOnDrift(t, env, {
     namespace,
     deployment: "web",
+    image,
     pinned: harmless.digest,
     moved: harmful.digest,
   });
@@ -108,16 +109,6 @@ export async function attackScenario(t: ExecutionContext, env: Cluster): Promise
   const web2 = await waitRunning(core, namespace, "web-2");
   t.is(web2.spec?.containers[0]?.image, `${image}@${harmful.digest}`);
   t.deepEqual(imageIds(web2), [`${repository}@${harmful.digest}`]);
-  // The ReplicaSet backs off after denied creations; an update makes it sync now.
-  await shell.kubectl([
-    "annotate",
-    "-n",
-    namespace,
-    "rs",
-    "-l",
-    "app=web",
-    "digestpin.dev/retry=1",
-  ]);
   const pods = await waitFor(
     "the Deployment's 2 Pods to run",
     async () => {

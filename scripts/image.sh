@@ -20,7 +20,9 @@ secret=()
 ca_file=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 [ -f "$ca_file" ] && secret=(--secret "id=npm-ca,src=$ca_file")
 mkdir -p .run
-buildah_cmd bud --layers --network host --build-arg "BASE_IMAGE=$base" "${secret[@]}" \
+# --isolation chroot: RUN steps need no OCI runtime and no cgroups, so the build works on every
+# host layout (crun refuses a cgroup v1 host with cgroup2 mounted beside it: "hybrid mode").
+buildah_cmd bud --isolation chroot --layers --network host --build-arg "BASE_IMAGE=$base" "${secret[@]}" \
   -t "$name" -f Dockerfile . >.run/image-build.log 2>&1 ||
   { tail -n 40 .run/image-build.log >&2; echo "image: the build failed (log: .run/image-build.log)" >&2; exit 1; }
 rm -rf "$out" && mkdir -p "$out"

@@ -4,6 +4,7 @@ import type { Command } from "./command.ts";
 import { diffCommand } from "./diff/index.ts";
 import { parseCommand } from "./parse.ts";
 import { approveCommand, pinCommand } from "./pin/index.ts";
+import { pinsCommand } from "./pins/index.ts";
 import { policyCommand } from "./policy.ts";
 import { resolveCommand } from "./resolve.ts";
 import { serveCommand } from "./serve.ts";
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
   pinCommand,
   diffCommand,
   approveCommand,
+  pinsCommand,
   checkCommand,
   certsCommand,
 ];

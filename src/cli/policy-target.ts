@@ -2,8 +2,15 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { delimiter, join } from "node:path";
 import { loadKubeConfig } from "../kube/index.ts";
-import { PolicyConfigMaps, PolicyFiles, type PolicyStore } from "../pins/index.ts";
 import {
+  DEFAULT_MAX_SHARDS,
+  DEFAULT_STORE_PREFIX,
+  PolicyConfigMaps,
+  PolicyFiles,
+  type PolicyStore,
+} from "../pins/index.ts";
+import {
+  AUTO_PINS_CONFIGMAP,
   DEFAULT_NAMESPACE,
   formatIssue,
   POLICY_CONFIGMAP,
@@ -18,6 +25,8 @@ export const policyTargetOptions = {
   kubeconfig: { type: "string" },
   namespace: { type: "string" },
   configmap: { type: "string" },
+  "pin-store": { type: "string" },
+  "pin-store-shards": { type: "string" },
 } as const;
 
 export const policyTargetUsage = `Where the policy is (the cluster's, unless --policy is given):
@@ -27,6 +36,10 @@ export const policyTargetUsage = `Where the policy is (the cluster's, unless --p
   --namespace NS              digestpin's namespace (default ${DEFAULT_NAMESPACE})
   --configmap NAME            The policy ConfigMap (default ${POLICY_CONFIGMAP}); pins also come
                               from every ConfigMap there labelled digestpin.dev/pins=true
+  --pin-store PREFIX          digestpin's pin store, ConfigMaps PREFIX-000, PREFIX-001, … where
+                              pins it records go (default ${DEFAULT_STORE_PREFIX})
+  --pin-store-shards N        How many ConfigMaps the store may use (default ${DEFAULT_MAX_SHARDS},
+                              as the chart's pinStore.maxShards)
 `;
 
 export interface PolicyTargetFlags {
@@ -35,14 +48,22 @@ export interface PolicyTargetFlags {
   readonly kubeconfig?: string | undefined;
   readonly namespace?: string | undefined;
   readonly configmap?: string | undefined;
+  readonly "pin-store"?: string | undefined;
+  readonly "pin-store-shards"?: string | undefined;
 }
 
 /** The policy store the flags name; a string says what is missing (a usage error). */
 export function openPolicyStore(flags: PolicyTargetFlags, env: CliIO["env"]): PolicyStore | string {
   if (flags.policy !== undefined) {
-    const clusterFlags = [flags.kubeconfig, flags.namespace, flags.configmap];
+    const clusterFlags = [
+      flags.kubeconfig,
+      flags.namespace,
+      flags.configmap,
+      flags["pin-store"],
+      flags["pin-store-shards"],
+    ];
     if (clusterFlags.some((flag) => flag !== undefined)) {
-      return "--policy edits a file; it cannot be combined with --kubeconfig, --namespace or --configmap";
+      return "--policy edits a file; it cannot be combined with --kubeconfig, --namespace, --configmap or --pin-store";
     }
     return new PolicyFiles(flags.policy, flags.pins ?? []);
   }
@@ -51,9 +72,18 @@ export function openPolicyStore(flags: PolicyTargetFlags, env: CliIO["env"]): Po
   if (kubeconfig === undefined) {
     return "no policy given: use --policy FILE, or --kubeconfig FILE (or $KUBECONFIG) for the cluster's";
   }
+  const shards = flags["pin-store-shards"] ?? String(DEFAULT_MAX_SHARDS);
+  if (!/^\d{1,4}$/.test(shards) || Number(shards) < 1)
+    return `--pin-store-shards ${shards} is not a number from 1 to 9999`;
+  const layout = {
+    namespace: flags.namespace ?? DEFAULT_NAMESPACE,
+    prefix: flags["pin-store"] ?? DEFAULT_STORE_PREFIX,
+    maxShards: Number(shards),
+    legacy: AUTO_PINS_CONFIGMAP,
+  };
   return new PolicyConfigMaps(
     loadKubeConfig({ kubeconfig }),
-    flags.namespace ?? DEFAULT_NAMESPACE,
+    layout,
     flags.configmap ?? POLICY_CONFIGMAP,
   );
 }

@@ -1,20 +1,22 @@
 import { readFile } from "node:fs/promises";
 import {
-  checkPolicyDocument,
+  checkFileDocument,
   formatIssue,
   mergePins,
   PolicyInvalidError,
+  splitPolicyFile,
   type ParsedDocument,
 } from "../policy/index.ts";
 import { EXIT_USAGE, readCommandArgs, type CliIO, type Command } from "./command.ts";
 
 const usage = `Usage: digestpin policy validate FILE…
 
-Checks policy files (kind: Policy) and pins files (kind: Pins) against the schema in
-docs/policy.md. Prints "FILE: ok (N pins)" for a valid file, or every error in it as
-FILE:LINE:COLUMN: PATH: what is wrong. When all files are valid and at most one is a Policy,
-their pins are also merged as the webhook merges them: a tag pinned to different digests in two
-files is an error.
+Checks policy documents (kind: Policy) and pins documents (kind: Pins) against the schema in
+docs/policy.md. A file holds one document, several separated by ---, or the ConfigMap manifests
+that wrap them as kept in Git (data: policy.yaml or pins.yaml). Prints "FILE: ok (N pins)" for
+a valid file, or every error in it as FILE:LINE:COLUMN: PATH: what is wrong (lines of the file,
+also inside a ConfigMap). When all are valid and at most one is a Policy, their pins are also
+merged as the webhook merges them: a tag pinned to different digests in two places is an error.
 
 Exit status: 0 when everything is valid, 1 on any error, 2 on a usage error.
 
@@ -59,15 +61,25 @@ async function validate(files: readonly string[], io: CliIO): Promise<number> {
       failed = true;
       continue;
     }
-    const result = checkPolicyDocument(text, file);
-    if (result.ok) {
-      const count = result.document.pins.length;
-      io.stdout(`${file}: ok (${count} ${count === 1 ? "pin" : "pins"})\n`);
-      documents.push(result.document);
-    } else {
-      for (const issue of result.issues) io.stderr(`${formatIssue(issue)}\n`);
+    const results = splitPolicyFile(text, file).map((document) => checkFileDocument(document));
+    const issues = results.flatMap((r) => (r.ok ? [] : r.issues));
+    if (results.length === 0) {
+      io.stderr(
+        `${file}: holds no digestpin Policy or Pins document (nor a ConfigMap with policy.yaml or pins.yaml)\n`,
+      );
       failed = true;
+      continue;
     }
+    if (issues.length > 0) {
+      for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
+      failed = true;
+      continue;
+    }
+    const valid = results.flatMap((r) => (r.ok ? [r.document] : []));
+    const count = valid.reduce((sum, document) => sum + document.pins.length, 0);
+    const several = valid.length > 1 ? `${String(valid.length)} documents, ` : "";
+    io.stdout(`${file}: ok (${several}${String(count)} ${count === 1 ? "pin" : "pins"})\n`);
+    documents.push(...valid);
   }
   const policies = documents.filter((document) => document.kind === "Policy").length;
   if (!failed && documents.length > 1 && policies <= 1) {

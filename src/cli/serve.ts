@@ -14,7 +14,11 @@ Policy (one of):
   --policy-configmap NS/NAME        The policy ConfigMap (key policy.yaml); pins also come from
                                     ConfigMaps labelled digestpin.dev/pins=true in NS. Default
                                     in a cluster: $POD_NAMESPACE/digestpin-policy
-  --auto-pins-configmap NAME        Where trust-on-first-use pins go (default digestpin-pins-auto)
+  --pin-store PREFIX                digestpin's pin store, ConfigMaps PREFIX-000, PREFIX-001, …
+                                    in NS, where trust-on-first-use pins go (default digestpin-pins)
+  --pin-store-shards N              How many ConfigMaps the store may open (default 64)
+  --auto-pins-configmap NAME        Where earlier versions recorded trust-on-first-use pins (default
+                                    digestpin-pins-auto): read, and edited by approve, never grown
 
 TLS (one of; default outside a cluster: an in-memory certificate for --tls-host):
   --tls-cert-file F --tls-key-file F    Mounted certificates (cert-manager), reloaded on change

@@ -2,11 +2,13 @@ import {
   ApiException,
   CoreV1Api,
   V1ConfigMap,
+  V1DeleteOptions,
   V1ObjectMeta,
+  V1Preconditions,
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { DigestpinError } from "../errors.ts";
-import { explainKubeError, retryTransport } from "./errors.ts";
+import { explainKubeError, KubeApiError, retryTransport } from "./errors.ts";
 
 /** Someone else changed (or created) the ConfigMap first: read it again and redo the change. */
 export class ConfigMapConflictError extends DigestpinError {
@@ -99,6 +101,31 @@ export class ConfigMaps {
     return this.#conflicts(name, () =>
       this.#api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body }),
     );
+  }
+
+  /**
+   * Deletes `current` if it is still the version read (ConfigMapConflictError when it changed);
+   * one already gone is fine.
+   */
+  async delete(current: V1ConfigMap): Promise<void> {
+    const name = current.metadata?.name ?? "";
+    const resourceVersion = current.metadata?.resourceVersion;
+    try {
+      await this.#conflicts(name, () =>
+        this.#api.deleteNamespacedConfigMap({
+          name,
+          namespace: this.namespace,
+          body: Object.assign(new V1DeleteOptions(), {
+            preconditions: Object.assign(new V1Preconditions(), {
+              ...(resourceVersion !== undefined && { resourceVersion }),
+            }),
+          }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return;
+      throw error;
+    }
   }
 
   async #conflicts<T>(name: string, call: () => Promise<T>): Promise<T> {

@@ -14,13 +14,29 @@ export {
   type PolicyView,
   type StoredDocument,
 } from "./policy-store.ts";
-export { PolicyFiles } from "./policy-files.ts";
-export { PolicyConfigMaps } from "./policy-configmaps.ts";
+export { NotWritableError, PolicyFiles, type FilesSnapshot } from "./policy-files.ts";
+export { PolicyConfigMaps, type ConfigMapSnapshot } from "./policy-configmaps.ts";
 export {
-  AUTO_PINS_MAX_BYTES,
-  AutoPinsFullError,
-  ConfigMapPinRecorder,
+  StorePinRecorder,
+  type PinRecorder,
   type RecordResult,
+  type StorePinRecorderOptions,
 } from "./pin-recorder.ts";
 export { ConfigMapPolicySource, type ConfigMapSourceOptions } from "./configmap-source.ts";
 export { INVALID_POLICY_REASON, InvalidPolicyReporter } from "./policy-events.ts";
+export {
+  DEFAULT_MAX_SHARDS,
+  DEFAULT_STORE_PREFIX,
+  isStoreName,
+  shardIndex,
+  shardName,
+  SHARD_LIMIT_BYTES,
+  SHARD_TARGET_BYTES,
+  STORE_LABEL,
+  STORE_LABEL_SELECTOR,
+  storeDescription,
+  type StoreLayout,
+} from "./store-layout.ts";
+export { placePins, StoreFullError, type Shard } from "./placement.ts";
+export { dropPins, removePins, type Removal } from "./pin-remove.ts";
+export { storeLabels } from "./policy-configmaps.ts";

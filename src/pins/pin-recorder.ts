@@ -1,17 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { KubeConfig } from "@kubernetes/client-node";
-import { DigestpinError, invariantBroken } from "../errors.ts";
+import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
+import { invariantBroken } from "../errors.ts";
 import { ConfigMapConflictError, ConfigMaps } from "../kube/index.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
+import { PINS_KEY, type PinRecord, type Policy } from "../policy/index.ts";
+import { StoreFullError } from "./placement.ts";
+import { storeLabels } from "./policy-configmaps.ts";
+import { appendToShard, emptyShardText, shardEntries, shardPins } from "./shard-text.ts";
 import {
-  AUTO_PINS_CONFIGMAP,
-  PINS_KEY,
-  PINS_LABEL,
-  type PinRecord,
-  type Policy,
-} from "../policy/index.ts";
-import { addPins, type AddOutcome } from "./pin-edit.ts";
-import { emptyPinsText } from "./pin-render.ts";
+  SHARD_TARGET_BYTES,
+  shardIndex,
+  shardName,
+  STORE_LABEL_SELECTOR,
+  type StoreLayout,
+} from "./store-layout.ts";
 import { rfc3339 } from "./time.ts";
 
 /** What became of a recorded pin: the digest now pinned for the key, and whether it is ours. */
@@ -30,11 +32,9 @@ export interface PinRecorder {
   record(key: string, record: PinRecord): Promise<RecordResult>;
 }
 
-export interface ConfigMapPinRecorderOptions {
+export interface StorePinRecorderOptions {
   readonly kubeConfig: KubeConfig;
-  readonly namespace: string;
-  /** Default digestpin-pins-auto. */
-  readonly configMap?: string;
+  readonly layout: StoreLayout;
   /** The policy in force: a key it pins already is not recorded again. */
   readonly policy?: () => Policy | undefined;
   readonly now?: () => Date;
@@ -43,31 +43,6 @@ export interface ConfigMapPinRecorderOptions {
   readonly logger?: Logger;
 }
 
-/**
- * The most pins.yaml may hold: the API server refuses a ConfigMap whose data passes 1 MiB
- * (keys included); the rest is left for the key.
- */
-export const AUTO_PINS_MAX_BYTES = 1024 * 1024 - 1024;
-
-/** The auto-pins ConfigMap cannot take another pin; retrying will not help, a person must. */
-export class AutoPinsFullError extends DigestpinError {
-  static readonly code = "ERR_AUTO_PINS_FULL";
-  readonly retriable = false;
-
-  constructor(namespace: string, name: string, bytes: number) {
-    super(
-      AutoPinsFullError.code,
-      `configmap ${namespace}/${name} is full (${bytes} bytes with this pin; a ConfigMap holds ` +
-        `1 MiB): review its pins and move them to a pins ConfigMap of your own`,
-    );
-  }
-}
-
-const HEADER = [
-  "Pins recorded by digestpin on first use (unpinned: trust-on-first-use).",
-  "Review them; 'digestpin diff' and 'digestpin approve' work on them like on any pin.",
-];
-
 interface Pending {
   readonly record: PinRecord;
   readonly resolve: (result: RecordResult) => void;
@@ -75,24 +50,25 @@ interface Pending {
 }
 
 /**
- * A PinRecorder writing to its own pins ConfigMap (never the human-owned policy): created when
- * missing, labelled digestpin.dev/pins=true, key pins.yaml. Records that arrive while a write is
- * in flight are written together in the next one. Each write is read-modify-write with the
- * resourceVersion as precondition, redone on a conflict, so concurrent replicas never lose or
- * overwrite a pin.
+ * A PinRecorder writing into digestpin's pin store (store-layout.ts), never the policy: new
+ * pins are appended to the open shard (the highest-numbered), and when it is full the next one
+ * is created. Records that arrive while a write is in flight go together in the next one. Each
+ * write is read-modify-write at the shard's resourceVersion, redone on a conflict, so replicas
+ * recording at once never lose or overwrite a pin. Appending reads the shard's text, not its
+ * YAML: a write costs the webhook little, whatever the shard holds.
  */
-export class ConfigMapPinRecorder implements PinRecorder {
+export class StorePinRecorder implements PinRecorder {
   readonly #configMaps: ConfigMaps;
-  readonly #name: string;
-  readonly #options: ConfigMapPinRecorderOptions;
+  readonly #options: StorePinRecorderOptions;
   readonly #logger: Logger;
+  /** The shard new pins go to, once known (found on the first write). */
+  #open: number | undefined;
   #queue: Pending[] = [];
   #running = false;
 
-  constructor(options: ConfigMapPinRecorderOptions) {
+  constructor(options: StorePinRecorderOptions) {
     this.#options = options;
-    this.#configMaps = new ConfigMaps(options.kubeConfig, options.namespace);
-    this.#name = options.configMap ?? AUTO_PINS_CONFIGMAP;
+    this.#configMaps = new ConfigMaps(options.kubeConfig, options.layout.namespace);
     this.#logger = options.logger ?? silentLogger();
   }
 
@@ -116,9 +92,11 @@ export class ConfigMapPinRecorder implements PinRecorder {
         this.#queue = [];
         try {
           const outcomes = await this.#write(batch.map((pending) => pending.record));
-          batch.forEach((pending, index) => {
-            pending.resolve(resultOf(outcomes[index]));
-          });
+          for (const pending of batch) {
+            const outcome = outcomes.get(pending.record.key);
+            if (outcome === undefined) throw invariantBroken("a pin without an outcome");
+            pending.resolve(outcome);
+          }
         } catch (error) {
           this.#logger.error({ err: error, pins: batch.length }, "recording pins failed");
           for (const pending of batch) pending.reject(error);
@@ -129,38 +107,88 @@ export class ConfigMapPinRecorder implements PinRecorder {
     }
   }
 
-  async #write(records: readonly PinRecord[]): Promise<AddOutcome[]> {
+  /** Writes `records` into the store; the outcome of each key. */
+  async #write(records: readonly PinRecord[]): Promise<Map<string, RecordResult>> {
     const pinnedAt = rfc3339(this.#options.now?.() ?? new Date());
-    const stamped = records.map((record) => ({ ...record, pinnedAt: record.pinnedAt ?? pinnedAt }));
+    const outcomes = new Map<string, RecordResult>();
+    let pending = records
+      .map((record) => ({ ...record, pinnedAt: record.pinnedAt ?? pinnedAt }))
+      .filter((record) => {
+        if (outcomes.has(record.key)) return false; // a key twice in a batch: the first wins
+        outcomes.set(record.key, { outcome: "recorded", digest: record.digest });
+        return true;
+      });
+    const { layout } = this.#options;
     const attempts = this.#options.maxAttempts ?? 40;
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.#configMaps.get(this.#name);
-      const text = current?.data?.[PINS_KEY] ?? emptyPinsText(HEADER);
-      const { text: next, outcomes } = addPins(text, stamped);
-      if (!outcomes.some((o) => o.outcome === "added")) return outcomes;
-      const bytes = Buffer.byteLength(next);
-      if (bytes > AUTO_PINS_MAX_BYTES)
-        throw new AutoPinsFullError(this.#options.namespace, this.#name, bytes);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const index = this.#open ?? (await this.#findOpen());
+      if (index >= layout.maxShards) throw new StoreFullError(layout);
+      const name = shardName(layout, index);
+      const current = await this.#configMaps.get(name);
+      const text = current?.data?.[PINS_KEY] ?? emptyShardText();
+      const inShard = shardPins(text);
+      const fresh = pending.filter((record) => {
+        const pinned = inShard.get(record.key);
+        if (pinned !== undefined)
+          outcomes.set(record.key, { outcome: "already-pinned", digest: pinned });
+        return pinned === undefined;
+      });
+      const fitting = fits(text, fresh);
+      if (fitting.length === 0 && fresh.length > 0) {
+        this.#open = index + 1; // full: the next shard is the open one
+        continue;
+      }
       try {
-        const data = { [PINS_KEY]: next };
-        const labels = { [PINS_LABEL]: "true" };
-        if (current === undefined) await this.#configMaps.create(this.#name, labels, data);
-        else await this.#configMaps.update(current, data, labels);
-        const added = outcomes.filter((o) => o.outcome === "added").map((o) => o.key);
-        this.#logger.info({ configMap: this.#name, pins: added }, "recorded pins on first use");
-        return outcomes;
+        if (fitting.length > 0) await this.#put(name, current, text, fitting);
+        this.#open = index;
+        pending = fresh.slice(fitting.length);
+        if (fitting.length > 0) {
+          const added = fitting.map((record) => record.key);
+          this.#logger.info({ configMap: name, pins: added }, "recorded pins on first use");
+        }
       } catch (error) {
         if (!(error instanceof ConfigMapConflictError) || attempt >= attempts) throw error;
-        // Someone else wrote first: read their pins and merge again, after a short jitter.
+        // Someone else wrote first: read their pins and append again, after a short jitter.
+        pending = fresh;
         await sleep(Math.floor(Math.random() * 20 * Math.min(attempt, 10)));
       }
     }
+    return outcomes;
+  }
+
+  async #put(
+    name: string,
+    current: V1ConfigMap | undefined,
+    text: string,
+    records: readonly PinRecord[],
+  ): Promise<void> {
+    const next = appendToShard(text, records);
+    if (next === undefined) {
+      throw invariantBroken(`${name} is not in the layout digestpin writes its shards in`);
+    }
+    const data = { [PINS_KEY]: next };
+    if (current === undefined) await this.#configMaps.create(name, storeLabels(), data);
+    else await this.#configMaps.update(current, data);
+  }
+
+  /** The highest-numbered shard of the store, or 0 for an empty store. */
+  async #findOpen(): Promise<number> {
+    const shards = await this.#configMaps.list(STORE_LABEL_SELECTOR);
+    const indexes = shards
+      .map((configMap) => shardIndex(this.#options.layout, configMap.metadata?.name ?? ""))
+      .filter((index) => index !== undefined);
+    return Math.max(0, ...indexes);
   }
 }
 
-function resultOf(outcome: AddOutcome | undefined): RecordResult {
-  if (outcome === undefined) throw invariantBroken("a pin without an outcome");
-  return outcome.outcome === "added"
-    ? { outcome: "recorded", digest: outcome.digest }
-    : { outcome: "already-pinned", digest: outcome.digest };
+/** The first records of `records` that fit into the shard `text` under the target size. */
+function fits(text: string, records: readonly PinRecord[]): PinRecord[] {
+  let size = Buffer.byteLength(text);
+  const fitting: PinRecord[] = [];
+  for (const record of records) {
+    size += Buffer.byteLength(shardEntries([record]));
+    if (size > SHARD_TARGET_BYTES) break;
+    fitting.push(record);
+  }
+  return fitting;
 }

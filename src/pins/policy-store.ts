@@ -1,9 +1,11 @@
 import { DigestpinError, invariantBroken } from "../errors.ts";
 import {
   assemblePolicy,
+  checkFileDocument,
   checkPolicyDocument,
   PolicyInvalidError,
   type DocumentKind,
+  type FileDocument,
   type PinRecord,
   type Policy,
 } from "../policy/index.ts";
@@ -14,6 +16,13 @@ export interface StoredDocument {
   readonly name: string;
   readonly kind: DocumentKind;
   readonly text: string;
+  /**
+   * Whether digestpin may change it: its pin store, or the files the CLI was given. The policy
+   * ConfigMap and people's pins ConfigMaps belong to Helm, GitOps or their teams.
+   */
+  readonly owned: boolean;
+  /** For a document of a local file: where in the file it is, for issues and writes. */
+  readonly inFile?: FileDocument;
 }
 
 /** The documents of a policy as read at one moment; the policy document first. */
@@ -29,9 +38,16 @@ export interface PolicySnapshot {
 export interface PolicyStore<S extends PolicySnapshot = PolicySnapshot> {
   /** For messages: `policy.yaml`, `configmap digestpin-system/digestpin-policy`. */
   readonly description: string;
+  /** Where new pins go, for messages: the policy file, or the ConfigMaps of the pin store. */
+  readonly pinsGoTo: string;
   read(): Promise<S>;
-  /** New texts by document name. */
-  write(snapshot: S, changes: ReadonlyMap<string, string>): Promise<void>;
+  /**
+   * New texts by document name: a name the snapshot does not have is created (a new shard of
+   * the pin store), null deletes an owned document.
+   */
+  write(snapshot: S, changes: ReadonlyMap<string, string | null>): Promise<void>;
+  /** The documents, new texts by name, that hold `records` once added as new pins. */
+  placePins(snapshot: S, records: readonly PinRecord[]): ReadonlyMap<string, string>;
 }
 
 export class PolicyConflictError extends DigestpinError {
@@ -53,7 +69,9 @@ export interface PolicyView<S extends PolicySnapshot = PolicySnapshot> {
 /** Checks and merges a snapshot; PolicyInvalidError with every issue when it is invalid. */
 export function viewOf<S extends PolicySnapshot>(snapshot: S): PolicyView<S> {
   const results = snapshot.documents.map((d) =>
-    checkPolicyDocument(d.text, d.name, { expect: d.kind }),
+    d.inFile === undefined
+      ? checkPolicyDocument(d.text, d.name, { expect: d.kind })
+      : checkFileDocument({ ...d.inFile, text: d.text }, { expect: d.kind }),
   );
   const [policyResult, ...pinResults] = results;
   if (policyResult === undefined) throw invariantBroken("a policy snapshot without documents");
@@ -70,9 +88,9 @@ export function viewOf<S extends PolicySnapshot>(snapshot: S): PolicyView<S> {
   };
 }
 
-/** What an edit wants written (new texts by document name) and what it reports. */
+/** What an edit wants written (new texts by document name, null deletes) and what it reports. */
 export interface EditResult<T> {
-  readonly changes: ReadonlyMap<string, string>;
+  readonly changes: ReadonlyMap<string, string | null>;
   readonly result: T;
 }
 

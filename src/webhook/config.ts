@@ -6,7 +6,12 @@ export interface ServeConfig {
   readonly policy:
     | { readonly kind: "file"; readonly file: string; readonly pinsFiles: readonly string[] }
     | { readonly kind: "configmap"; readonly namespace: string; readonly name: string };
-  readonly autoPinsConfigMap: string;
+  /** digestpin's pin store (trust-on-first-use pins go there), in the webhook's namespace. */
+  readonly pinStore: {
+    readonly prefix: string;
+    readonly maxShards: number;
+    readonly legacy: string;
+  };
   /** The webhook's own namespace (its ConfigMaps, Secret, Events). */
   readonly namespace: string;
   readonly host: string;
@@ -37,6 +42,8 @@ export const serveOptions = {
   policy: { type: "string" },
   pins: { type: "string", multiple: true },
   "policy-configmap": { type: "string" },
+  "pin-store": { type: "string", default: "digestpin-pins" },
+  "pin-store-shards": { type: "string", default: "64" },
   "auto-pins-configmap": { type: "string", default: "digestpin-pins-auto" },
   namespace: { type: "string" },
   host: { type: "string", default: "0.0.0.0" },
@@ -82,6 +89,7 @@ export function parseServeConfig(args: readonly string[], env: Env): ConfigResul
     metricsPort: port(values["metrics-port"]),
     timeoutSeconds: integer(values["timeout-seconds"], 1, 30),
     drainDelay: integer(values["drain-delay"], 0, 120),
+    pinStoreShards: integer(values["pin-store-shards"], 1, 9999),
   };
   for (const [name, value] of Object.entries(numbers)) {
     if (value === undefined)
@@ -118,7 +126,11 @@ export function parseServeConfig(args: readonly string[], env: Env): ConfigResul
     ok: true,
     config: {
       policy,
-      autoPinsConfigMap: values["auto-pins-configmap"],
+      pinStore: {
+        prefix: values["pin-store"],
+        maxShards: numbers.pinStoreShards ?? 64,
+        legacy: values["auto-pins-configmap"],
+      },
       namespace,
       host: values.host,
       port: numbers.port ?? 8443,

@@ -9,7 +9,7 @@ import {
   namespaceLabels,
 } from "../kube/index.ts";
 import type { Logger, Metrics } from "../observability/index.ts";
-import { ConfigMapPinRecorder, ConfigMapPolicySource } from "../pins/index.ts";
+import { ConfigMapPolicySource, StorePinRecorder } from "../pins/index.ts";
 import { FilePolicySource, formatIssue, type PolicySource } from "../policy/index.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
 import type { ServeConfig } from "./config.ts";
@@ -75,13 +75,13 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
   await tls.start();
   const resolver = new PolicyResolver(() => policy.current(), metrics);
   const facts = new PolicyImageFacts(() => policy.current());
+  // The store lives where the policy source reads pins: the policy ConfigMap's namespace.
   const recorder =
-    kubeConfig === undefined
+    kubeConfig === undefined || config.policy.kind !== "configmap"
       ? undefined
-      : new ConfigMapPinRecorder({
+      : new StorePinRecorder({
           kubeConfig,
-          namespace: config.namespace,
-          configMap: config.autoPinsConfigMap,
+          layout: { namespace: config.policy.namespace, ...config.pinStore },
           policy: () => policy.current(),
           logger,
         });

@@ -173,10 +173,25 @@ function approveEdit(key: string, approval: Approval, reviewedFrom?: string) {
       return { changes: new Map(), result: { action: "unchanged", old } };
     }
     const holders = view.holders(key);
+    const foreign = holders.filter((d) => !d.owned);
+    if (foreign.length > 0) throw notOurs(key, foreign[0]?.name ?? "");
     const changes = new Map(holders.map((d) => [d.name, approvePin(d.text, key, approval)]));
     const documents = holders.map((d) => d.name);
     return { changes, result: { action: "approved", old, documents } };
   };
+}
+
+/**
+ * A pin kept in a ConfigMap that Helm, GitOps or a team owns is changed there, never by
+ * digestpin (the next sync would undo it, or the owner would lose track of it).
+ */
+export function notOurs(key: string, document: string): DigestpinError {
+  return new DigestpinError(
+    "ERR_PIN_NOT_OURS",
+    `${key} is pinned in ${document}, which digestpin does not change (Helm, GitOps or a team ` +
+      `owns it): change the pin there, or move such pins into digestpin's pin store with ` +
+      `'digestpin pins migrate' and run this again`,
+  );
 }
 
 /** `reviewed   1 added, 0 removed, 0 changed: + /harmful`. */

@@ -84,11 +84,12 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     };
     const { records, failed } = await resolveAll(inputs, session, stamp, io);
     const dryRun = values["dry-run"] === true;
-    const steps = await editPolicy(store, pinEdit(records), { dryRun });
+    const { steps, written } = await editPolicy(store, pinEdit(store, records), { dryRun });
     for (const step of steps) io.stdout(stepLine(step, dryRun));
     const pinned = steps.filter((s) => s.action === "pin").length;
     const refused = steps.filter((s) => s.action === "refused").length;
-    const where = dryRun ? `dry run: nothing changed in ${store.description}` : store.description;
+    const into = written.length > 0 ? written.join(", ") : store.pinsGoTo;
+    const where = dryRun ? `dry run: nothing changed in ${into}` : into;
     io.stderr(
       `${pinned} pinned, ${steps.length - pinned - refused} unchanged, ${refused} refused, ` +
         `${failed} failed (${where})\n`,

@@ -1,4 +1,4 @@
-import { addPins, type EditResult, type PolicyView } from "../../pins/index.ts";
+import type { EditResult, PolicySnapshot, PolicyStore, PolicyView } from "../../pins/index.ts";
 import type { PinRecord, Policy } from "../../policy/index.ts";
 
 /** What `digestpin pin` does with one tag. */
@@ -33,14 +33,25 @@ export function planPins(policy: Policy, records: readonly PinRecord[]): PinStep
   });
 }
 
-/** The edit of `digestpin pin`: new pins go at the end of the first document's pins. */
-export function pinEdit(records: readonly PinRecord[]) {
-  return (view: PolicyView): EditResult<PinStep[]> => {
+/**
+ * The edit of `digestpin pin`: new pins go where the store puts them (digestpin's pin store in a
+ * cluster, the policy file's pins for files); pins that exist stay where they are.
+ */
+export function pinEdit<S extends PolicySnapshot>(
+  store: PolicyStore<S>,
+  records: readonly PinRecord[],
+) {
+  return (view: PolicyView<S>): EditResult<PinPlan> => {
     const steps = planPins(view.policy, records);
     const added = steps.flatMap((step) => (step.action === "pin" ? [step.record] : []));
-    const target = view.snapshot.documents[0];
-    if (added.length === 0 || target === undefined) return { changes: new Map(), result: steps };
-    const { text } = addPins(target.text, added);
-    return { changes: new Map([[target.name, text]]), result: steps };
+    if (added.length === 0) return { changes: new Map(), result: { steps, written: [] } };
+    const changes = store.placePins(view.snapshot, added);
+    return { changes, result: { steps, written: [...changes.keys()] } };
   };
+}
+
+/** What `digestpin pin` did: a step per tag, and the documents it wrote the new pins into. */
+export interface PinPlan {
+  readonly steps: readonly PinStep[];
+  readonly written: readonly string[];
 }

@@ -2,7 +2,7 @@ import { isMap, LineCounter, parseDocument, type Node } from "yaml";
 import { quote } from "../../errors.ts";
 import { PolicyInvalidError, type PolicyIssue } from "./issues.ts";
 import { readPlainPins } from "./plain-pins.ts";
-import { plainPinRecords, readPins } from "./read-pins.ts";
+import { plainPinRecords, readPins, readRemoved } from "./read-pins.ts";
 import { readSettings, SETTING_KEYS } from "./read-settings.ts";
 import {
   API_VERSION,
@@ -12,6 +12,7 @@ import {
   type PinsDocument,
   type PolicyDocument,
 } from "./schema.ts";
+import { yamlProblem } from "./yaml-errors.ts";
 import { unknownKey, YamlReader, type Entry } from "./yaml-reader.ts";
 
 export interface ParseOptions {
@@ -27,8 +28,8 @@ export type DocumentResult =
 
 const KINDS: readonly DocumentKind[] = ["Policy", "Pins"];
 const HEADER_KEYS = ["apiVersion", "kind"];
-const POLICY_KEYS: readonly string[] = [...HEADER_KEYS, ...SETTING_KEYS, "pins"];
-const PINS_KEYS: readonly string[] = [...HEADER_KEYS, "pins"];
+const POLICY_KEYS: readonly string[] = [...HEADER_KEYS, ...SETTING_KEYS, "pins", "removed"];
+const PINS_KEYS: readonly string[] = [...HEADER_KEYS, "pins", "removed"];
 
 /**
  * Parses and validates a policy.yaml (`kind: Policy`) or pins.yaml (`kind: Pins`) document.
@@ -81,7 +82,7 @@ function readDocument(
   });
   const reader = new YamlReader(sourceName, document, lines);
   if (document.errors.length > 0) {
-    for (const error of document.errors) reader.fail(null, "", error.message, error.pos[0]);
+    for (const error of document.errors) reader.fail(null, "", yamlProblem(error), error.pos[0]);
     return { ok: false, issues: reader.issues };
   }
   const root = reader.resolve(document.contents);
@@ -117,10 +118,18 @@ function readDocument(
     if (!fits) return { ok: false, issues: [] };
   }
   const pins = plain?.records ?? (pinsNode === null ? [] : readPins(reader, pinsNode, "pins"));
+  const removedNode = fields.get("removed")?.value ?? null;
+  const removed = removedNode === null ? [] : readRemoved(reader, removedNode, "removed");
   const result: ParsedDocument =
     kind === "Pins"
-      ? { kind, source: sourceName, pins }
-      : { kind: "Policy", source: sourceName, settings: readSettings(reader, fields), pins };
+      ? { kind, source: sourceName, pins, removed }
+      : {
+          kind: "Policy",
+          source: sourceName,
+          settings: readSettings(reader, fields),
+          pins,
+          removed,
+        };
   if (reader.issues.length > 0) {
     const ordered = [...reader.issues].sort((a, b) => a.line - b.line || a.column - b.column);
     return { ok: false, issues: ordered };

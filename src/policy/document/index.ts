@@ -13,3 +13,14 @@ export { compileGlob, globProblem, type ImageGlob } from "./glob.ts";
 export { labelKeyProblem, labelValueProblem, selects, type Labels } from "./label-selector.ts";
 export { readReview, REVIEW_KEYS, REVIEW_PATHS, reviewNode } from "./pin-review.ts";
 export { canonicalHost, hostPatternProblem } from "./registry-hosts.ts";
+export {
+  checkFileDocument,
+  checkPolicyFile,
+  checkPolicyFiles,
+  combineFiles,
+  type CheckedFile,
+  splitPolicyFile,
+  type CheckedFiles,
+  type FileDocument,
+  type FileRead,
+} from "./policy-file.ts";

@@ -4,7 +4,7 @@ import { nameOf, pinKeyOf, tryParseReference } from "../../reference/index.ts";
 import { digestProblem, platformProblem, timestampProblem } from "./formats.ts";
 import { readReview } from "./pin-review.ts";
 import type { PlainPin } from "./plain-pins.ts";
-import { HISTORY_FIELDS, type PinHistoryEntry, type PinRecord } from "./schema.ts";
+import { HISTORY_FIELDS, type PinHistoryEntry, type PinRecord, type RemovedPin } from "./schema.ts";
 import { childPath, describeNode, type Entry, type YamlReader } from "./yaml-reader.ts";
 
 const PIN_KEYS = ["digest", "pinnedAt", "pinnedBy", "reason", "platforms", "history"];
@@ -43,6 +43,39 @@ export function readPins(reader: YamlReader, node: Node, path: string): PinRecor
     }
   }
   return pins;
+}
+
+/**
+ * `removed`: pins taken out of force, each with the history that records its digests and who
+ * removed it (`digestpin pins remove`). Keys as in `pins`; each key once.
+ */
+export function readRemoved(reader: YamlReader, node: Node, path: string): RemovedPin[] {
+  const entries = reader.entries(node, path, "a mapping of image:tag to its history") ?? [];
+  const seen = new Set<string>();
+  const removed: RemovedPin[] = [];
+  for (const entry of entries) {
+    const entryPath = `${path}[${JSON.stringify(entry.key)}]`;
+    const key = readKey(reader, entry, entryPath);
+    if (key !== undefined && seen.has(key)) {
+      reader.fail(entry.keyNode, entryPath, `${quote(key)} is listed twice; keep one`);
+      continue;
+    }
+    if (key !== undefined) seen.add(key);
+    if (entry.value === null) {
+      reader.fail(entry.keyNode, entryPath, "a history is required");
+      continue;
+    }
+    const fields = reader.fields(entry.value, entryPath, ["history"]);
+    const historyNode = fields?.get("history")?.value ?? null;
+    if (fields !== undefined && historyNode === null) {
+      reader.fail(entry.value, `${entryPath}.history`, "is required");
+      continue;
+    }
+    const history =
+      historyNode === null ? [] : readHistory(reader, historyNode, `${entryPath}.history`);
+    if (key !== undefined && historyNode !== null) removed.push({ key, history });
+  }
+  return removed;
 }
 
 /**

@@ -187,11 +187,22 @@ export interface PinRecord {
   readonly origin?: SourceLocation;
 }
 
+/**
+ * A pin that was removed (`digestpin pins remove`): no longer in force, its digests kept in
+ * its history, the newest first, with who removed it when and why as `replaced*`.
+ */
+export interface RemovedPin {
+  /** Canonical `registry/repository:tag`. */
+  readonly key: string;
+  readonly history: readonly PinHistoryEntry[];
+}
+
 export interface PolicyDocument {
   readonly kind: "Policy";
   readonly source: string;
   readonly settings: Settings;
   readonly pins: readonly PinRecord[];
+  readonly removed: readonly RemovedPin[];
 }
 
 /** A `kind: Pins` document: more pins, no settings (e.g. a `digestpin.dev/pins` ConfigMap). */
@@ -199,6 +210,7 @@ export interface PinsDocument {
   readonly kind: "Pins";
   readonly source: string;
   readonly pins: readonly PinRecord[];
+  readonly removed: readonly RemovedPin[];
 }
 
 export type ParsedDocument = PolicyDocument | PinsDocument;

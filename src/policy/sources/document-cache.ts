@@ -4,8 +4,8 @@ import type { DocumentResult } from "../document/index.ts";
  * Parsed documents keyed by where they come from and their version (a ConfigMap's
  * resourceVersion, a file's text): when one ConfigMap of many changes, only it is parsed again.
  */
-export class DocumentCache {
-  readonly #entries = new Map<string, { version: string; result: DocumentResult }>();
+export class DocumentCache<T = DocumentResult> {
+  readonly #entries = new Map<string, { version: string; result: T }>();
   #parses = 0;
 
   /** How many documents were parsed (cache misses), for tests and logs. */
@@ -14,7 +14,7 @@ export class DocumentCache {
   }
 
   /** The result cached for `name` at `version`, or `parse()`'s, cached. */
-  get(name: string, version: string, parse: () => DocumentResult): DocumentResult {
+  get(name: string, version: string, parse: () => T): T {
     const entry = this.#entries.get(name);
     if (entry?.version === version) return entry.result;
     this.#parses++;

@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 import type { Policy } from "../decide/index.ts";
-import { checkPolicyDocument, type DocumentResult } from "../document/index.ts";
-import { assemblePolicy, unreadable } from "./assemble.ts";
+import {
+  checkPolicyFile,
+  combineFiles,
+  type CheckedFile,
+  type FileRead,
+} from "../document/index.ts";
+import { assemblePolicy } from "./assemble.ts";
 import { DocumentCache } from "./document-cache.ts";
 import { watchFiles, type FileWatchOptions } from "./file-watch.ts";
 import { PolicyHolder, type PolicyHolderOptions } from "./policy-holder.ts";
@@ -21,7 +26,7 @@ export interface FileSourceOptions extends PolicyHolderOptions, FileWatchOptions
 export class FilePolicySource implements PolicySource {
   readonly #options: FileSourceOptions;
   readonly #holder: PolicyHolder;
-  readonly #cache = new DocumentCache();
+  readonly #files = new DocumentCache<CheckedFile>();
   /** What the files held at the last load, to skip loads that would change nothing. */
   #applied: readonly FileRead[] | undefined;
   #stopWatching: (() => void) | undefined;
@@ -79,22 +84,20 @@ export class FilePolicySource implements PolicySource {
     // Compared read by read (not through a JSON copy of every text: 10 MB for 100k pins).
     if (this.#applied !== undefined && sameReads(this.#applied, texts)) return;
     this.#applied = texts;
-    const results = texts.map((entry, index): DocumentResult => {
-      if ("error" in entry) return unreadable(entry.file, `cannot read: ${entry.error}`);
-      const expect = index === 0 ? "Policy" : "Pins";
-      return this.#cache.get(entry.file, entry.text, () =>
-        checkPolicyDocument(entry.text, entry.file, { expect }),
-      );
-    });
-    const [policy, ...pins] = results;
-    if (policy === undefined) return;
+    // Each file is checked once per text: an edit of one file reads only that file again.
+    const files = texts.map((read, index) =>
+      "error" in read
+        ? checkPolicyFile(read, index === 0)
+        : this.#files.get(`${read.file}\n${String(index)}`, read.text, () =>
+            checkPolicyFile(read, index === 0),
+          ),
+    );
+    const { policy, pins } = combineFiles(files, policyFile);
     const assembled = assemblePolicy(policy, pins);
     if (assembled.ok) this.#holder.accept(assembled.policy);
     else this.#holder.reject(assembled.issues);
   }
 }
-
-type FileRead = { file: string; text: string } | { file: string; error: string };
 
 function sameReads(a: readonly FileRead[], b: readonly FileRead[]): boolean {
   return (

@@ -1,6 +1,13 @@
 import test from "ava";
 import { putConfigMap } from "../../harness/kube-configmaps.ts";
-import { configMapPins, digestpin, inCluster, putPolicy, sharedTestbed } from "./testbed.ts";
+import {
+  configMapPins,
+  digestpin,
+  inCluster,
+  putPolicy,
+  sharedTestbed,
+  storePins,
+} from "./testbed.ts";
 
 // Review a moved tag with `digestpin diff`, accept it with `digestpin approve`.
 
@@ -90,7 +97,7 @@ test("approve: the new digest is pinned, the old one first in history with who, 
   t.regex(
     approve1.stdout,
     new RegExp(
-      `^approved  .*: ${first.digest} → ${second.digest} \\(configmap ${namespace}/digestpin-policy\\)`,
+      `^approved  .*: ${first.digest} → ${second.digest} \\(configmap ${namespace}/digestpin-pins-000\\)`,
     ),
   );
   const third = await bed.crane.repush(ref);
@@ -107,7 +114,7 @@ test("approve: the new digest is pinned, the old one first in history with who, 
   ]);
   t.is(approve2.status, 0, approve2.stderr);
 
-  const pin = (await configMapPins(bed, namespace)).pins.get(ref);
+  const pin = (await storePins(bed, namespace)).pins.get(ref);
   t.like(pin, { digest: third.digest, pinnedBy: "alice", reason: "hotfix" });
   t.deepEqual(
     pin?.history.map((h) => [h.digest, h.reason, h.replacedBy, h.replaceReason]),
@@ -130,7 +137,7 @@ test("approve: the new digest is pinned, the old one first in history with who, 
   t.is((await digestpin(bed, ["diff", ref, ...inCluster(bed, namespace)])).status, 0);
 });
 
-test("approve edits the pins ConfigMap that holds the pin, not the policy", async (t) => {
+test("approve edits the pin where digestpin keeps it (here the trust-on-first-use ConfigMap of earlier versions), not the policy", async (t) => {
   const bed = testbed();
   const namespace = await bed.cluster.namespace(t, "holder");
   await putPolicy(bed, namespace, POLICY);

@@ -41,11 +41,12 @@ export function sharedTestbed(test: SuiteHooks): () => CliTestbed {
 
 /** Runs `digestpin ARGS… --ca-file REGISTRY-CA` as user tester on host ci. */
 export function digestpin(testbed: CliTestbed, args: readonly string[]): Promise<CliRun> {
-  return runCli([...args, "--ca-file", testbed.registry.caFile], {
-    HOME: testbed.home,
-    USER: "tester",
-    HOSTNAME: "ci",
-  });
+  return cli(testbed, [...args, "--ca-file", testbed.registry.caFile]);
+}
+
+/** Runs `digestpin ARGS…` (a command that asks no registry) as user tester on host ci. */
+export function cli(testbed: CliTestbed, args: readonly string[]): Promise<CliRun> {
+  return runCli(args, { HOME: testbed.home, USER: "tester", HOSTNAME: "ci" });
 }
 
 /** The flags that point a command at the policy ConfigMaps of `namespace`. */
@@ -65,6 +66,14 @@ export async function configMapPins(
   const result = checkPolicyDocument(text, name);
   if (!result.ok) throw new Error(`invalid ${name}: ${JSON.stringify(result.issues)}`);
   return { text, pins: new Map(result.document.pins.map((pin) => [pin.key, pin])) };
+}
+
+/** The pins of the first shard of digestpin's pin store in `namespace`. */
+export function storePins(
+  testbed: CliTestbed,
+  namespace: string,
+): Promise<{ text: string; pins: Map<string, PinRecord> }> {
+  return configMapPins(testbed, namespace, "digestpin-pins-000", "pins.yaml");
 }
 
 /** Creates the policy ConfigMap of `namespace` with `policy.yaml`. */

@@ -23,12 +23,18 @@ function memoryStore(
   let reads = 0;
   const store: PolicyStore<PolicySnapshot & { version: number }> & { reads(): number } = {
     description: "memory",
+    pinsGoTo: "memory",
+    placePins: (snapshot, records) => {
+      const first = snapshot.documents[0];
+      return new Map(first === undefined ? [] : [[first.name, addPins(first.text, records).text]]);
+    },
     read: () => {
       reads++;
       const documents = Object.entries(texts).map(([name, text], index) => ({
         name,
         kind: index === 0 ? ("Policy" as const) : ("Pins" as const),
         text,
+        owned: true,
       }));
       return Promise.resolve({ documents, version });
     },
@@ -39,7 +45,10 @@ function memoryStore(
         version++;
         return Promise.reject(new PolicyConflictError("memory"));
       }
-      for (const [name, text] of changes) texts[name] = text;
+      for (const [name, text] of changes) {
+        if (text === null) delete texts[name];
+        else texts[name] = text;
+      }
       version++;
       return Promise.resolve();
     },

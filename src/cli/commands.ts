@@ -8,6 +8,7 @@ import { pinsCommand } from "./pins/index.ts";
 import { policyCommand } from "./policy.ts";
 import { resolveCommand } from "./resolve.ts";
 import { serveCommand } from "./serve.ts";
+import { versionCommand } from "./version.ts";
 
 /** Every subcommand, in the order `digestpin --help` lists them. */
 export const commands: readonly Command[] = [
@@ -21,4 +22,5 @@ export const commands: readonly Command[] = [
   pinsCommand,
   checkCommand,
   certsCommand,
+  versionCommand,
 ];

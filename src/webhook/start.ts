@@ -8,7 +8,7 @@ import {
   loadKubeConfig,
   namespaceLabels,
 } from "../kube/index.ts";
-import type { Logger, Metrics } from "../observability/index.ts";
+import { digestpinVersion, type Logger, type Metrics } from "../observability/index.ts";
 import { ConfigMapPolicySource, StorePinRecorder } from "../pins/index.ts";
 import { FilePolicySource, formatIssue, type PolicySource } from "../policy/index.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
@@ -133,7 +133,13 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
     server.setCertificate(secureContextOptions(certificate));
   });
   logger.info(
-    { url: server.url, metricsUrl: server.metricsUrl, tls: tls.mode, policy: config.policy },
+    {
+      version: digestpinVersion,
+      url: server.url,
+      metricsUrl: server.metricsUrl,
+      tls: tls.mode,
+      policy: config.policy,
+    },
     "digestpin is serving",
   );
   return {

@@ -31,7 +31,6 @@ export const DIGESTPIN_METRICS = [
  * src/observability/metrics.ts); a test checks every other one is there.
  */
 export const DRIFT_SCANNER_METRICS: ReadonlySet<string> = new Set([
-  "digestpin_build_info",
   "digestpin_pins_moved",
   "digestpin_pins_moved_oldest_seconds",
   "digestpin_drift_scan_last_success_timestamp_seconds",

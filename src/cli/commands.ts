@@ -1,5 +1,6 @@
 import { certsCommand } from "./certs.ts";
 import { checkCommand } from "./check/index.ts";
+import { completionCommand } from "./completion.ts";
 import type { Command } from "./command.ts";
 import { diffCommand } from "./diff/index.ts";
 import { parseCommand } from "./parse.ts";
@@ -23,4 +24,5 @@ export const commands: readonly Command[] = [
   checkCommand,
   certsCommand,
   versionCommand,
+  completionCommand(() => commands),
 ];

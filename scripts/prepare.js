@@ -1,3 +1,4 @@
+/* global process, console */
 // npm's `prepare` (package.json): builds dist/ in a checkout, so that `npm install -g <checkout>`
 // and `npm install` of a git URL give a working digestpin. npm links a checkout without
 // installing its dependencies, so they are installed here first when TypeScript is missing.
@@ -19,8 +20,7 @@ if (!existsSync(tsc)) {
   // The npm running this may be installing globally: this install is the checkout's own.
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([key]) =>
-        !/^npm_config_(global|prefix|location|install_links|omit|production)$/i.test(key),
+      ([key]) => !/^npm_config_(global|prefix|location|install_links|omit|production)$/i.test(key),
     ),
   );
   run("npm", ["install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund"], env);

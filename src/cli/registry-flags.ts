@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DigestpinError, quote } from "../errors.ts";
 import {
   keychainFrom,
   parseDockerConfig,
@@ -31,7 +32,8 @@ export interface RegistryFlags {
  * machine or network (the webhook's address guards protect a cluster, not a laptop).
  */
 export async function registriesFromFlags(flags: RegistryFlags): Promise<RegistryConfig[]> {
-  const ca = flags["ca-file"] === undefined ? undefined : await readFile(flags["ca-file"], "utf8");
+  const caFile = flags["ca-file"];
+  const ca = caFile === undefined ? undefined : await readFlagFile("--ca-file", caFile);
   const common = { allowPrivateAddresses: true, ...(ca !== undefined && { ca }) };
   const insecure = (flags["insecure-registry"] ?? []).map((host) => ({
     ...common,
@@ -57,7 +59,24 @@ export async function keychainFromFlags(
   } catch (error) {
     if (explicit === undefined && (error as { code?: string }).code === "ENOENT")
       return () => undefined;
-    throw error;
+    throw unreadable(explicit === undefined ? "the docker config" : "--docker-config", file, error);
   }
   return keychainFrom([parseDockerConfig(text, file)]);
+}
+
+async function readFlagFile(flag: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw unreadable(flag, file, error);
+  }
+}
+
+function unreadable(what: string, file: string, error: unknown): DigestpinError {
+  const code = (error as { code?: unknown }).code;
+  const why =
+    code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : String(code ?? error);
+  return new DigestpinError("ERR_FILE", `${what} ${quote(file)} cannot be read: ${why}`, {
+    cause: error,
+  });
 }

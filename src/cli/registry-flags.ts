@@ -61,7 +61,16 @@ export async function keychainFromFlags(
       return () => undefined;
     throw unreadable(explicit === undefined ? "the docker config" : "--docker-config", file, error);
   }
-  return keychainFrom([parseDockerConfig(text, file)]);
+  try {
+    return keychainFrom([parseDockerConfig(text, file)]);
+  } catch (error) {
+    if (error instanceof DigestpinError) throw error;
+    throw new DigestpinError(
+      "ERR_DOCKER_CONFIG",
+      `${(error as Error).message}; a docker config.json is a JSON object with "auths"`,
+      { cause: error },
+    );
+  }
 }
 
 async function readFlagFile(flag: string, file: string): Promise<string> {

@@ -204,7 +204,7 @@ const PLAUSIBLE: Record<string, () => string[]> = {
 const env = fc.constantFrom<Record<string, string>>(
   {},
   { KUBECONFIG: `${join(dir, "missing")}:${noContext}` },
-  { KUBECONFIG: `${unreachable}` },
+  { KUBECONFIG: unreachable },
   { KUBECONFIG: join(dir, "missing.yaml") },
 );
 const stdinText = fc.constantFrom(

@@ -62,7 +62,9 @@ test("serve's start-up log line carries the version", async (t) => {
   t.teardown(() => child.kill("SIGKILL"));
   let out = "";
   const serving = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start-up line: ${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`no start-up line: ${out}`));
+    }, 60_000);
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString("utf8");
       for (const line of out.split("\n")) {

@@ -33,7 +33,7 @@ export const policyTargetOptions = {
 } as const;
 
 export const policyTargetUsage = `Where the policy is (the cluster's, unless --policy is given):
-  --policy FILE               A policy file (kind: Policy), edited in place
+  --policy FILE               A policy file (kind: Policy); pin and approve edit it in place
   --pins FILE                 A pins file (kind: Pins) merged with it; repeatable
   --kubeconfig FILE           The cluster (default $KUBECONFIG, its files merged as kubectl
                               merges them, then ~/.kube/config)

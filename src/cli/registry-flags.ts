@@ -4,6 +4,7 @@ import { DigestpinError, quote } from "../errors.ts";
 import {
   keychainFrom,
   parseDockerConfig,
+  RegistryError,
   type Keychain,
   type RegistryConfig,
 } from "../registry/index.ts";
@@ -88,4 +89,19 @@ function unreadable(what: string, file: string, error: unknown): DigestpinError 
   return new DigestpinError("ERR_FILE", `${what} ${quote(file)} cannot be read: ${why}`, {
     cause: error,
   });
+}
+
+/**
+ * A registry error as the CLI tells it: the registry client's advice for the webhook (a
+ * private CA goes into the policy's registries) becomes the CLI's flag, --ca-file.
+ */
+export function cliRegistryError(error: unknown): unknown {
+  if (!(error instanceof RegistryError) || error.code !== "ERR_REGISTRY_TLS") return error;
+  const [what] = error.message.split("; if it uses a private CA");
+  return new RegistryError(
+    error.code,
+    error.registry,
+    `${what ?? error.message}; if it uses a private CA, give its certificate with --ca-file FILE`,
+    { cause: error, ...(error.status !== undefined && { status: error.status }) },
+  );
 }

@@ -4,6 +4,7 @@ import { canonicalOf, parseReference } from "../reference/index.ts";
 import { Resolver, type ManifestAnswer } from "../registry/index.ts";
 import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 import {
+  cliRegistryError,
   keychainFromFlags,
   registriesFromFlags,
   registryOptions,
@@ -79,7 +80,8 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
             ? `${JSON.stringify(answerFields(input, canonicalOf(reference), answer, digest))}\n`
             : `${digest}\n`,
         );
-      } catch (error) {
+      } catch (thrown) {
+        const error = cliRegistryError(thrown);
         failed++;
         if (values.json === true)
           io.stdout(`${JSON.stringify({ input, error: messageOf(error) })}\n`);

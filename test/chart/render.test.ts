@@ -216,6 +216,8 @@ test("the Deployment: 2 replicas spread over nodes and zones, probes on the metr
   ]);
   t.like(container.livenessProbe, { httpGet: { path: "/healthz", port: "metrics" } });
   t.like(container.readinessProbe, { httpGet: { path: "/readyz", port: "metrics" } });
+  t.is(container.startupProbe, undefined, "no startup probe unless asked for");
+  t.is(pod.priorityClassName, "system-cluster-critical");
   t.deepEqual(container.resources, {
     requests: { cpu: "100m", memory: "256Mi" },
     limits: { memory: "512Mi" },
@@ -589,6 +591,68 @@ test("values override only what they name: failure policy and exclusions of the 
   ]);
   const args = the(objects, "Deployment").spec.template.spec.containers[0].args as string[];
   t.true(args.includes("--timeout-seconds=5"));
+});
+
+test("extras: global.imageRegistry, extraVolumes and their mounts, startupProbe, objectSelector and matchConditions of the pod webhooks, trace logs", async (t) => {
+  const dir = await tempDir(t, "chart-extras");
+  const values = join(dir, "extras.yaml");
+  const conditions = [{ name: "only-creates", expression: "request.operation == 'CREATE'" }];
+  const objectSelector = {
+    matchExpressions: [{ key: "digestpin.dev/skip", operator: "DoesNotExist" }],
+  };
+  await writeFile(
+    values,
+    JSON.stringify({
+      global: { imageRegistry: "mirror.internal:5000" },
+      image: { digest: `sha256:${"1".repeat(64)}` },
+      extraVolumes: [{ name: "extra-ca", configMap: { name: "extra-ca" } }],
+      extraVolumeMounts: [{ name: "extra-ca", mountPath: "/etc/extra-ca", readOnly: true }],
+      startupProbe: { httpGet: { path: "/healthz", port: "metrics" }, failureThreshold: 30 },
+      webhooks: { objectSelector, matchConditions: conditions },
+      logLevel: "trace",
+      priorityClassName: "",
+    }),
+  );
+  const objects = await render(t, [values]);
+  const pod = the(objects, "Deployment").spec.template.spec;
+  const [container] = pod.containers;
+  t.is(
+    container.image,
+    `mirror.internal:5000/digestpin/digestpin:0.1.0@sha256:${"1".repeat(64)}`,
+    "the registry replaced, the path and digest kept",
+  );
+  t.deepEqual(container.volumeMounts, [
+    { name: "tmp", mountPath: "/tmp" },
+    { name: "extra-ca", mountPath: "/etc/extra-ca", readOnly: true },
+  ]);
+  t.deepEqual(pod.volumes.at(-1), { name: "extra-ca", configMap: { name: "extra-ca" } });
+  t.deepEqual(container.startupProbe, {
+    httpGet: { path: "/healthz", port: "metrics" },
+    failureThreshold: 30,
+  });
+  t.true((container.args as string[]).includes("--log-level=trace"));
+  t.is(pod.priorityClassName, undefined, "empty: the cluster's default");
+
+  const file = fileFor(NS);
+  const webhooks = renderedWebhooks(objects);
+  t.deepEqual(withoutClientConfig(webhooks.mutating), [
+    { ...file.mutating[0], objectSelector, matchConditions: conditions },
+  ]);
+  t.deepEqual(withoutClientConfig(webhooks.validating), [
+    { ...file.validating[0], objectSelector, matchConditions: conditions },
+    file.validating[1],
+  ]);
+
+  // An image.repository without a registry (Docker Hub's) gets the mirror in front.
+  const hub = await render(
+    t,
+    [],
+    ["global.imageRegistry=mirror.internal", "image.repository=acme/digestpin"],
+  );
+  t.is(
+    the(hub, "Deployment").spec.template.spec.containers[0].image,
+    "mirror.internal/acme/digestpin:0.1.0",
+  );
 });
 
 test("mutateTemplates adds the template rules to the mutating webhook and passes --mutate-templates", async (t) => {

@@ -329,6 +329,38 @@ test("RBAC, pull secrets: Secrets and ServiceAccounts cluster-wide by name (get 
   t.deepEqual(the(certManager, "ClusterRole").rules, [...CLUSTER_RULES, PULL_SECRET_RULE]);
 });
 
+test("RBAC, credentialsSecrets as the policy names them: name, or namespace/name with a Role in that namespace", async (t) => {
+  const objects = await render(
+    t,
+    [],
+    [`rbac.credentialsSecrets={ghcr-pull,${NS}/own-pull,team/shared-pull,team/other-pull}`],
+  );
+  t.deepEqual(the(objects, "Role", "digestpin").rules.at(-1), {
+    apiGroups: [""],
+    resources: ["secrets"],
+    resourceNames: ["ghcr-pull", "own-pull"],
+    verbs: ["get"],
+  });
+  const role = the(objects, "Role", "digestpin-credentials");
+  t.is(role.metadata.namespace, "team");
+  t.deepEqual(role.rules, [
+    {
+      apiGroups: [""],
+      resources: ["secrets"],
+      resourceNames: ["shared-pull", "other-pull"],
+      verbs: ["get"],
+    },
+  ]);
+  const binding = the(objects, "RoleBinding", "digestpin-credentials");
+  t.is(binding.metadata.namespace, "team");
+  t.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "digestpin", namespace: NS }]);
+  t.deepEqual(binding.roleRef, {
+    apiGroup: "rbac.authorization.k8s.io",
+    kind: "Role",
+    name: "digestpin-credentials",
+  });
+});
+
 test("rbac.create=false renders no RBAC; serviceAccount.create=false needs a name", async (t) => {
   const objects = await render(t, [], ["rbac.create=false"]);
   t.false(objects.some((object) => object.kind.includes("Role")));

@@ -60,6 +60,7 @@ Options:
                               image strings change); with -f -, print the fixed manifests
   --bases                     Also show the base images each admitted image declares
                               (org.opencontainers.image.base.*), each checked against the pins
+                              (with -o table)
 ${policyTargetUsage}${lookupUsage}  -h, --help                  Show this help.
 
 Exit status (a CI gate): 0 when nothing is denied; 1 when an image is denied (or, with

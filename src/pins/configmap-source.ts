@@ -2,7 +2,7 @@ import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
 import { watchConfigMaps, type ConfigMapWatch, type EventRecorder } from "../kube/index.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
 import {
-  assemblePolicy,
+  PolicyAssembler,
   checkPolicyDocument,
   configMapSource,
   DocumentCache,
@@ -45,6 +45,7 @@ export class ConfigMapPolicySource implements PolicySource {
   readonly #options: ConfigMapSourceOptions;
   readonly #holder: PolicyHolder;
   readonly #cache = new DocumentCache();
+  readonly #assembler = new PolicyAssembler();
   readonly #policyName: string;
   readonly #logger: Logger;
   readonly #policyWatch: ConfigMapWatch;
@@ -146,7 +147,7 @@ export class ConfigMapPolicySource implements PolicySource {
             `the policy ConfigMap does not exist; create it with key ${POLICY_KEY}`,
           )
         : this.#parse(policyMap, POLICY_KEY, "Policy");
-    const assembled = assemblePolicy(
+    const assembled = this.#assembler.assemble(
       policy,
       pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins")),
     );

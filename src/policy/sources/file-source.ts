@@ -6,7 +6,7 @@ import {
   type CheckedFile,
   type FileRead,
 } from "../document/index.ts";
-import { assemblePolicy } from "./assemble.ts";
+import { PolicyAssembler } from "./assemble.ts";
 import { DocumentCache } from "./document-cache.ts";
 import { watchFiles, type FileWatchOptions } from "./file-watch.ts";
 import { PolicyHolder, type PolicyHolderOptions } from "./policy-holder.ts";
@@ -27,6 +27,7 @@ export class FilePolicySource implements PolicySource {
   readonly #options: FileSourceOptions;
   readonly #holder: PolicyHolder;
   readonly #files = new DocumentCache<CheckedFile>();
+  readonly #assembler = new PolicyAssembler();
   /** What the files held at the last load, to skip loads that would change nothing. */
   #applied: readonly FileRead[] | undefined;
   #stopWatching: (() => void) | undefined;
@@ -93,7 +94,7 @@ export class FilePolicySource implements PolicySource {
           ),
     );
     const { policy, pins } = combineFiles(files, policyFile);
-    const assembled = assemblePolicy(policy, pins);
+    const assembled = this.#assembler.assemble(policy, pins);
     if (assembled.ok) this.#holder.accept(assembled.policy);
     else this.#holder.reject(assembled.issues);
   }

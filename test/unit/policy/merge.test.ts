@@ -24,7 +24,7 @@ test("pins from several sources are merged; lookup is by canonical key", (t) => 
   t.is(store.get("ghcr.io/acme/app:v1")?.digest, E);
   t.is(store.get("busybox:1.36"), undefined);
   t.deepEqual(
-    [...store.records()].map((r) => r.key),
+    [...store.records()].map((r) => r.key).sort(),
     ["docker.io/library/busybox:1.36", "ghcr.io/acme/app:v1"],
   );
 });

@@ -1,6 +1,6 @@
 import type { PinHistoryEntry, PinRecord, PolicyIssue } from "../document/index.ts";
 import { conflict, richness, type PinSource } from "./merge.ts";
-import { PinIndex, type PinChanges } from "./pin-index.ts";
+import { PinIndex } from "./pin-index.ts";
 
 /** A record of a key, and the source (by name) it comes from. */
 interface Contribution {
@@ -51,11 +51,8 @@ export class PinMerge {
     const touched = [...this.#dirty];
     for (const key of touched) {
       const records = this.#contributions.get(key);
-      if (
-        records !== undefined &&
-        records.some((c) => c.record.digest !== records[0]?.record.digest)
-      )
-        this.#conflicted.add(key);
+      const first = records?.[0]?.record.digest;
+      if (records?.some((c) => c.record.digest !== first) === true) this.#conflicted.add(key);
       else this.#conflicted.delete(key);
     }
     if (this.#conflicted.size > 0) return { ok: false, issues: this.#issues(position) };
@@ -65,7 +62,7 @@ export class PinMerge {
       if (winner !== this.#index.get(key)) changes.set(key, winner ?? null);
     }
     this.#dirty.clear();
-    this.#index = this.#index.with(changes as PinChanges);
+    this.#index = this.#index.with(changes);
     return { ok: true, index: this.#index, changed: new Set(changes.keys()) };
   }
 

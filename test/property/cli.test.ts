@@ -10,7 +10,8 @@ import { runCli } from "../helpers/run-cli.ts";
 // Every command driven with random flags, values and arguments: whatever it is given, it ends
 // with exit status 0, 1 or 2 and one-line errors, never a stack trace or an "unexpected error".
 // Nothing reaches the network: every registry named is 127.0.0.1:1 (nothing listens there), the
-// kubeconfigs lead nowhere or to 127.0.0.1:1, and paths are inside a scratch directory.
+// kubeconfigs lead nowhere or to 127.0.0.1:1, and paths are inside a scratch directory (also the
+// working directory, for relative ones).
 // `serve` is left out: given valid flags it serves until a signal (test/unit/config.test.ts
 // covers its flags).
 
@@ -27,7 +28,12 @@ const unreachable = join(dir, "unreachable.kubeconfig");
 const noContext = join(dir, "no-context.kubeconfig");
 const home = join(dir, "home");
 
+// Relative paths (a reference taken as a flag's value: `--out 127.0.0.1:1/x`) land in the
+// scratch directory, never in the checkout.
+const startDir = process.cwd();
+
 test.before(async () => {
+  process.chdir(dir);
   await mkdir(manifests, { recursive: true });
   await mkdir(home, { recursive: true });
   await writeFile(
@@ -61,7 +67,10 @@ test.before(async () => {
   await cp(new URL("../../examples/policy.yaml", import.meta.url), join(dir, "example.yaml"));
 });
 
-test.after.always(() => rm(dir, { recursive: true, force: true }));
+test.after.always(async () => {
+  process.chdir(startDir);
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** A stack frame as V8 prints them: "    at fn (file:line:col)" or "    at file:line:col". */
 const STACK_FRAME = /^\s+at\s.*(?:\(.*:\d+:\d+\)|:\d+:\d+|\(native\)|\(<anonymous>\))\s*$/m;

@@ -38,13 +38,11 @@ export async function answerReview(
   if (!parsed.ok) return { status: 400, body: { error: parsed.error } };
   const { request } = parsed;
   let response: AdmissionResponse;
-  let reasons: string[] = [];
+  let judged: readonly Judged[] = [];
   try {
     const outcome = await handleReview(endpoint, request, deps);
     response = outcome.response;
-    reasons = outcome.judged.map(
-      (j) => `${j.slot.place}=${j.decision.action}/${j.decision.reason}`,
-    );
+    judged = outcome.judged;
     deps.onJudged?.(request, outcome.judged);
     for (const { decision } of outcome.judged) {
       deps.metrics.images.inc({ endpoint, action: decision.action, reason: decision.reason });
@@ -69,21 +67,27 @@ export async function answerReview(
     : "denied";
   deps.metrics.reviews.inc({ endpoint, operation: request.operation, decision });
   deps.metrics.reviewDuration.observe({ endpoint }, seconds);
-  // Only plain fields below (no objects that could carry a credential): no redaction needed.
-  withoutRedaction(deps.logger).info(
-    {
-      uid: request.uid,
-      endpoint,
-      namespace: request.namespace,
-      kind: request.kind.kind,
-      name: request.name,
-      operation: request.operation,
-      dryRun: request.dryRun,
-      decision,
-      images: reasons,
-      durationMs: Math.round(seconds * 1e4) / 10,
-    },
-    "admission review",
-  );
+  // Admitted reviews are logged at debug, so a busy cluster's admissions cost no log line;
+  // denials, admissions that warn or audit mode let in, and failures are logged at info.
+  const level =
+    response.allowed && response.auditAnnotations?.["would-deny"] === undefined ? "debug" : "info";
+  if (deps.logger.isLevelEnabled(level)) {
+    // Only plain fields below (no objects that could carry a credential): no redaction needed.
+    withoutRedaction(deps.logger)[level](
+      {
+        uid: request.uid,
+        endpoint,
+        namespace: request.namespace,
+        kind: request.kind.kind,
+        name: request.name,
+        operation: request.operation,
+        dryRun: request.dryRun,
+        decision,
+        images: judged.map((j) => `${j.slot.place}=${j.decision.action}/${j.decision.reason}`),
+        durationMs: Math.round(seconds * 1e4) / 10,
+      },
+      "admission review",
+    );
+  }
   return { status: 200, body: admissionReview(response) };
 }

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { connect, type PeerCertificate } from "node:tls";
 import test from "ava";
 import { request } from "undici";
@@ -12,6 +12,7 @@ import {
   request as reviewRequest,
 } from "../../unit/admission/fixtures.ts";
 import { startTestServer } from "../../helpers/webhook-server.ts";
+import { createLogger } from "../../../src/observability/logger.ts";
 
 // The webhook server over real TLS, driven with undici as the API server would.
 
@@ -113,6 +114,45 @@ test("a failure inside the handler is a denial that still echoes the uid", async
   t.false(json.response.allowed);
   t.is(json.response.uid, "7b0f1f6c-uid");
   t.is(json.response.status.code, 500);
+});
+
+test("at level info an admitted review writes no log line, a denied one does; at debug both", async (t) => {
+  const lines = async (level: string): Promise<Record<string, unknown>[]> => {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ level, destination });
+    const { post, close } = await startTestServer(t, harness(pinnedPolicy(), registry).deps, {
+      logger,
+    });
+    t.true((await post("/mutate", review())).json.response.allowed);
+    t.false((await post("/validate", review())).json.response.allowed);
+    await close();
+    return chunks
+      .join("")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === "admission review");
+  };
+  const info = await lines("info");
+  t.deepEqual(
+    info.map((line) => [line.level, line.endpoint, line.decision]),
+    [[30, "validate", "denied"]],
+  );
+  t.is(typeof info[0]?.time, "number", "epoch milliseconds");
+  const debug = await lines("debug");
+  t.deepEqual(
+    debug.map((line) => [line.level, line.endpoint, line.decision, line.images]),
+    [
+      [20, "mutate", "mutated", ["containers[app]=mutate/pinned"]],
+      [30, "validate", "denied", ["containers[app]=deny/not-digest-form"]],
+    ],
+  );
 });
 
 test("probes and metrics live on the plain port", async (t) => {

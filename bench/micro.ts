@@ -56,15 +56,19 @@ function deps(policy: Policy, logger: EndpointDeps["logger"]): EndpointDeps {
     registries: policy.settings.registries ?? undefined,
     cacheTtlMs: 3_600_000,
     dispatcherFactory: () => mockRegistry(),
+    // As PolicyResolver: cache lookups counted by result, registry requests when one is made.
+    report: {
+      cacheLookup: (result) => {
+        metrics.cacheLookups.labels(result).inc();
+      },
+      registryAsked: (_registry, outcome) => {
+        metrics.registryRequests.labels(HOST, outcome).inc();
+      },
+    },
   });
   return {
     policy: () => policy,
-    // As PolicyResolver: resolve, then count the answer by registry and outcome.
-    resolve: async (reference, options) => {
-      const answer = await resolver.resolve(reference, options);
-      metrics.registryRequests.inc({ registry: HOST, outcome: "ok" });
-      return answer;
-    },
+    resolve: (reference, options) => resolver.resolve(reference, options),
     keychainFor: () => Promise.resolve(() => undefined),
     recordPin: () => Promise.reject(new Error("no trust-on-first-use here")),
     mutateTemplates: false,

@@ -1,16 +1,33 @@
+interface Entry<V> {
+  readonly value: V;
+  readonly expiresAt: number;
+  /** The value of #moves when the entry last went to the back of the map. */
+  moved: number;
+}
+
 /**
  * A bounded least-recently-used map whose entries expire, plus coalescing of concurrent
  * misses: while one load of a key is in flight, every caller for that key awaits it, so a
  * burst of identical admission reviews costs the registry one request.
+ *
+ * Recency is kept by map order (the back is the most recent). A hit moves its entry to the back
+ * only when at least half the bound's worth of entries (maxEntries / 2) went there since it
+ * last did. An entry that recent cannot be at the front of a full map, so what is evicted is
+ * always an entry unused for at least that many insertions and moves (nearly LRU), and the hits
+ * of a busy webhook on a few images are a lookup and a clock read, no delete and re-insert.
  */
 export class CoalescingCache<V> {
-  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #entries = new Map<string, Entry<V>>();
   readonly #inflight = new Map<string, Promise<V>>();
   readonly #maxEntries: number;
+  readonly #moveAfter: number;
   readonly #now: () => number;
+  /** Entries put at the back of the map so far (insertions and moves). */
+  #moves = 0;
 
   constructor(options: { maxEntries: number; now?: () => number }) {
     this.#maxEntries = options.maxEntries;
+    this.#moveAfter = Math.max(1, Math.floor(options.maxEntries / 2));
     this.#now = options.now ?? Date.now;
   }
 
@@ -18,19 +35,31 @@ export class CoalescingCache<V> {
     return this.#entries.size;
   }
 
+  /** Whether `key` has an unexpired entry; unlike get, it leaves the recency order as it is. */
+  has(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.expiresAt > this.#now();
+  }
+
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key);
-    if (entry.expiresAt <= this.#now()) return undefined;
-    this.#entries.set(key, entry); // most recently used goes last
+    if (entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    if (this.#moves - entry.moved >= this.#moveAfter) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry); // most recently used goes last
+      entry.moved = ++this.#moves;
+    }
     return entry.value;
   }
 
   set(key: string, value: V, ttlMs: number): void {
     this.#entries.delete(key);
     if (ttlMs <= 0) return;
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs, moved: ++this.#moves });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);

@@ -1,7 +1,12 @@
 // The OCI distribution client (undici): resolve tags, read manifests, trees and blobs, with
 // auth, credentials, address guards, retries, deadlines and a coalescing cache.
 export { RegistryError } from "./errors.ts";
-export { Resolver, type ResolveOptions, type ResolverOptions } from "./resolver.ts";
+export {
+  Resolver,
+  type ResolveOptions,
+  type ResolverOptions,
+  type ResolverReport,
+} from "./resolver.ts";
 export type { ManifestAnswer } from "./fetch-manifest.ts";
 export { RegistryReader, type ReadOptions, type RepositoryName } from "./registry-reader.ts";
 export { ImageFacts, type FactsOptions } from "./image-facts.ts";

@@ -30,6 +30,18 @@ export interface ResolverOptions {
   readonly dispatcherFactory?: DispatcherFactory;
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Told of cache lookups and registry requests (for metrics); must not throw. */
+  readonly report?: ResolverReport;
+}
+
+/** What a Resolver tells its owner (metrics), as it happens. */
+export interface ResolverReport {
+  /** A resolve was answered from the cache (hit), or was not (miss: it asks the registry, or
+   * waits for the same question already asked). */
+  cacheLookup(result: "hit" | "miss"): void;
+  /** A registry was asked (once per question, retries and mirrors included): "ok" or the
+   * RegistryError code. */
+  registryAsked(registry: string, outcome: string): void;
 }
 
 export interface ResolveOptions {
@@ -59,9 +71,11 @@ export class Resolver {
   >;
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #report: ResolverReport | undefined;
 
   constructor(options: ResolverOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#report = options.report;
     this.#random = options.random ?? Math.random;
     this.#directory = new EndpointDirectory(options.registries, options.dispatcherFactory);
     this.#auth = new Authenticator({
@@ -80,22 +94,42 @@ export class Resolver {
     };
   }
 
-  async resolve(ref: ResolvableReference, options: ResolveOptions = {}): Promise<ManifestAnswer> {
+  /**
+   * The digest the registry serves for `ref`. A cached answer is returned without awaiting
+   * anything (a hit is the webhook's common case); only a miss goes on to the registry.
+   */
+  resolve(ref: ResolvableReference, options: ResolveOptions = {}): Promise<ManifestAnswer> {
+    let key: string;
+    let credential: ReturnType<Keychain>;
     const reference = ref.digest ?? ref.tag ?? "latest";
-    const credential = (options.keychain ?? anonymous)(ref.registry);
-    const flags = `${options.verify === true ? "v" : ""}${options.platforms === true ? "p" : ""}`;
-    const key = `${ref.registry}/${ref.repository}|${reference}|${credentialId(credential)}|${flags}`;
-    const outcome = await this.#cache.getOrLoad(
-      key,
-      () =>
-        this.#load(ref, reference, options, credential).then(
-          (answer): Outcome => ({ ok: true, answer }),
-          (error: unknown): Outcome => ({ ok: false, error: asRegistryError(ref.registry, error) }),
-        ),
-      (o) => (o.ok ? this.#options.cacheTtlMs : this.#options.negativeTtlMs),
-    );
-    if (!outcome.ok) throw outcome.error;
-    return outcome.answer;
+    try {
+      credential = (options.keychain ?? anonymous)(ref.registry);
+      const flags = `${options.verify === true ? "v" : ""}${options.platforms === true ? "p" : ""}`;
+      key = `${ref.registry}/${ref.repository}|${reference}|${credentialId(credential)}|${flags}`;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const cached = this.#cache.get(key);
+    this.#report?.cacheLookup(cached === undefined ? "miss" : "hit");
+    const outcome =
+      cached ??
+      this.#cache.getOrLoad(
+        key,
+        () =>
+          this.#load(ref, reference, options, credential).then(
+            (answer): Outcome => {
+              this.#report?.registryAsked(ref.registry, "ok");
+              return { ok: true, answer };
+            },
+            (error: unknown): Outcome => {
+              const failure = asRegistryError(ref.registry, error);
+              this.#report?.registryAsked(ref.registry, failure.code);
+              return { ok: false, error: failure };
+            },
+          ),
+        (o) => (o.ok ? this.#options.cacheTtlMs : this.#options.negativeTtlMs),
+      );
+    return outcome instanceof Promise ? outcome.then(answerOf) : settled(outcome);
   }
 
   /** Forgets every cached answer (used after an approval so the next review asks again). */
@@ -160,6 +194,15 @@ export class Resolver {
     }
     throw lastError;
   }
+}
+
+function answerOf(outcome: Outcome): ManifestAnswer {
+  if (!outcome.ok) throw outcome.error;
+  return outcome.answer;
+}
+
+function settled(outcome: Outcome): Promise<ManifestAnswer> {
+  return outcome.ok ? Promise.resolve(outcome.answer) : Promise.reject(outcome.error);
 }
 
 function asRegistryError(registry: string, error: unknown): RegistryError {

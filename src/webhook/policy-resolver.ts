@@ -3,10 +3,10 @@ import type { Policy } from "../policy/index.ts";
 import type { ImageReference } from "../reference/index.ts";
 import {
   findRegistryConfig,
-  RegistryError,
   Resolver,
   type ManifestAnswer,
   type ResolveOptions,
+  type ResolverReport,
 } from "../registry/index.ts";
 
 /** Old resolvers may still serve in-flight reviews for this long before they are closed. */
@@ -25,7 +25,7 @@ const RETIRE_AFTER_MS = 60_000;
  */
 export class PolicyResolver {
   readonly #policy: () => Policy | undefined;
-  readonly #metrics: Metrics | undefined;
+  readonly #report: ResolverReport | undefined;
   #resolver: Resolver | undefined;
   /** The policy the resolver's cache was last checked against. */
   #seenPolicy: Policy | undefined;
@@ -37,24 +37,32 @@ export class PolicyResolver {
 
   constructor(policy: () => Policy | undefined, metrics?: Metrics) {
     this.#policy = policy;
-    this.#metrics = metrics;
+    if (metrics !== undefined) {
+      const { cacheLookups, registryRequests } = metrics;
+      const hit = cacheLookups.labels("hit");
+      const miss = cacheLookups.labels("miss");
+      // Counted where the Resolver says they happen: a request when a registry is asked (not
+      // for an answer from the cache), a lookup for every resolve.
+      this.#report = {
+        cacheLookup: (result) => {
+          (result === "hit" ? hit : miss).inc();
+        },
+        registryAsked: (registry, outcome) => {
+          registryRequests.labels(this.#label(registry), outcome).inc();
+        },
+      };
+    }
   }
 
-  readonly resolve = async (
+  /** Resolver.resolve with the resolver for the policy in force (a cache hit awaits nothing). */
+  readonly resolve = (
     reference: ImageReference,
     options: ResolveOptions,
   ): Promise<ManifestAnswer> => {
     try {
-      const answer = await this.#current().resolve(reference, options);
-      this.#metrics?.registryRequests.inc({
-        registry: this.#label(reference.registry),
-        outcome: "ok",
-      });
-      return answer;
+      return this.#current().resolve(reference, options);
     } catch (error) {
-      const outcome = error instanceof RegistryError ? error.code : "error";
-      this.#metrics?.registryRequests.inc({ registry: this.#label(reference.registry), outcome });
-      throw error;
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   };
 
@@ -87,6 +95,7 @@ export class PolicyResolver {
       this.#resolver = new Resolver({
         registries,
         ...(cacheTtlMs !== undefined && { cacheTtlMs }),
+        ...(this.#report !== undefined && { report: this.#report }),
       });
       this.#key = key;
     }

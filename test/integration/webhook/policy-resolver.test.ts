@@ -5,6 +5,7 @@ import {
   PolicyAssembler,
   type Policy,
 } from "../../../src/policy/index.ts";
+import { Metrics } from "../../../src/observability/index.ts";
 import { PolicyResolver } from "../../../src/webhook/policy-resolver.ts";
 import { startScriptedRegistry } from "../../harness/scripted-registry.ts";
 import { ref } from "../../helpers/resolver-for.ts";
@@ -117,5 +118,68 @@ test("a pin edit forgets the cached answers of that tag only; other answers stay
     registry.requests.map((request) => request.url),
     ["/v2/app/manifests/1", "/v2/other/manifests/1", "/v2/app/manifests/1"],
     "the other tag's answer stayed cached",
+  );
+});
+
+test("metrics: a registry request is counted when the registry is asked, never for a cached answer; lookups count hits and misses", async (t) => {
+  const registry = await startScriptedRegistry(t);
+  registry.handle((req, res) => {
+    const missing = req.url === "/v2/gone/manifests/1";
+    res.writeHead(missing ? 404 : 200, {
+      "content-type": OCI,
+      "docker-content-digest": digest("d"),
+      "content-length": 0,
+    });
+    res.end();
+  });
+  const policy = policyFromText(
+    [
+      "apiVersion: digestpin.dev/v1alpha1",
+      "kind: Policy",
+      "cacheTTL: 1h",
+      "registries:",
+      `  - host: "${registry.host}"`,
+      "    allowPrivateAddresses: true",
+      "    ca: |",
+      ...registry.ca.caPem
+        .trimEnd()
+        .split("\n")
+        .map((line) => `      ${line}`),
+      "",
+    ].join("\n"),
+    "policy.yaml",
+  );
+  const metrics = new Metrics();
+  const resolver = new PolicyResolver(() => policy, metrics);
+  t.teardown(() => resolver.close());
+  const app = ref(`${registry.host}/app:1`);
+  const gone = ref(`${registry.host}/gone:1`);
+  const answers = await Promise.all([resolver.resolve(app, {}), resolver.resolve(app, {})]);
+  t.deepEqual(
+    answers.map((answer) => answer.digest),
+    [digest("d"), digest("d")],
+  );
+  for (let i = 0; i < 5; i++) t.is((await resolver.resolve(app, {})).digest, digest("d"));
+  for (let i = 0; i < 2; i++) await t.throwsAsync(resolver.resolve(gone, {}));
+
+  const text = await metrics.registry.metrics();
+  const value = (series: string): number =>
+    Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+  const host = registry.host;
+  t.is(value(`digestpin_registry_requests_total{registry="${host}",outcome="ok"}`), 1);
+  t.is(
+    value(`digestpin_registry_requests_total{registry="${host}",outcome="ERR_REGISTRY_NOT_FOUND"}`),
+    1,
+    "a failure is counted once; the cached failure after it is not a request",
+  );
+  t.is(
+    value('digestpin_registry_cache_lookups_total{result="miss"}'),
+    3,
+    "two coalesced, one failure",
+  );
+  t.is(value('digestpin_registry_cache_lookups_total{result="hit"}'), 6);
+  t.deepEqual(
+    registry.requests.map((request) => request.url),
+    ["/v2/app/manifests/1", "/v2/gone/manifests/1"],
   );
 });

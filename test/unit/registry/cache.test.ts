@@ -1,4 +1,5 @@
 import test from "ava";
+import fc from "fast-check";
 import { CoalescingCache } from "../../../src/registry/cache.ts";
 
 test("entries expire after their ttl", (t) => {
@@ -66,4 +67,36 @@ test("a ttl of 0 keeps nothing", async (t) => {
     () => 0,
   );
   t.is(cache.get("k"), undefined);
+});
+
+test("an entry set or hit within the last maxEntries / 2 sets and hits is never evicted; values stay right", (t) => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 8 }),
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 11 })), { maxLength: 300 }),
+      (maxEntries, operations) => {
+        const cache = new CoalescingCache<number>({ maxEntries });
+        const recent = Math.max(1, Math.floor(maxEntries / 2));
+        const lastUse = new Map<string, number>();
+        const written = new Map<string, number>();
+        operations.forEach(([isSet, n], step) => {
+          const key = `k${String(n)}`;
+          if (isSet) {
+            cache.set(key, step, 60_000);
+            written.set(key, step);
+            lastUse.set(key, step);
+          } else {
+            const value = cache.get(key);
+            if (value !== undefined) {
+              t.is(value, written.get(key) ?? -1);
+              lastUse.set(key, step);
+            }
+          }
+          t.true(cache.size <= maxEntries);
+          for (const [used, at] of lastUse)
+            if (step - at < recent) t.true(cache.has(used), `${used} evicted`);
+        });
+      },
+    ),
+  );
 });

@@ -12,18 +12,29 @@ import type { ImageReference, ParseResult } from "./types.ts";
  * Throws InvalidReferenceError (code ERR_INVALID_REFERENCE) saying what is wrong and where.
  */
 export function parseReference(input: string): ImageReference {
-  const result = parse(input);
-  if (result instanceof InvalidReferenceError) throw result;
-  return result;
+  const result = tryParseReference(input);
+  if (!result.ok) throw result.error;
+  return result.reference;
 }
 
 /** parseReference without the throw. */
 export function tryParseReference(input: string): ParseResult {
+  const known = parsed.get(input);
+  if (known !== undefined) return known;
   const result = parse(input);
-  return result instanceof InvalidReferenceError
-    ? { ok: false, error: result }
-    : { ok: true, reference: result };
+  if (result instanceof InvalidReferenceError) return { ok: false, error: result };
+  // A valid reference is parsed once per distinct string (the webhook sees the same few images
+  // in review after review) and shared, frozen: ImageReference is read-only anyway. Invalid ones
+  // are not kept, so each throw has its own error.
+  const ok: ParseResult = Object.freeze({ ok: true, reference: Object.freeze(result) });
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(input, ok);
+  return ok;
 }
+
+/** Valid references by the string they were parsed from; emptied when it reaches PARSED_MAX. */
+const parsed = new Map<string, ParseResult>();
+const PARSED_MAX = 4096;
 
 function parse(input: string): ImageReference | InvalidReferenceError {
   if (input === "") return new InvalidReferenceError(input, "the image reference is empty");

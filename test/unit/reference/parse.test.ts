@@ -150,3 +150,29 @@ for (const [input, [registry, repository, tag, digest]] of Object.entries(valid)
     });
   });
 }
+
+test("a valid reference is parsed once per distinct string and shared, frozen; an invalid one gets a fresh error each time", (t) => {
+  const input = `registry.example.com:5000/team/app:memo-${String(Date.now())}`;
+  const first = tryParseReference(input);
+  const again = tryParseReference(input);
+  t.is(again, first, "the same parse result");
+  t.true(Object.isFrozen(first) && first.ok && Object.isFrozen(first.reference));
+  t.is(parseReference(input), first.ok ? first.reference : undefined);
+  t.deepEqual(first, {
+    ok: true,
+    reference: {
+      registry: "registry.example.com:5000",
+      repository: "team/app",
+      tag: input.slice(input.lastIndexOf(":") + 1),
+      digest: null,
+    },
+  });
+  const bad = tryParseReference("app@sha256:short");
+  const badAgain = tryParseReference("app@sha256:short");
+  t.false(bad.ok);
+  t.not(badAgain, bad);
+  t.deepEqual(badAgain, bad);
+  // Past its bound the memo starts over; answers stay the same.
+  for (let i = 0; i < 5000; i++) tryParseReference(`app:${String(i)}`);
+  t.deepEqual(tryParseReference(input), first);
+});

@@ -36,6 +36,11 @@ export function percent(ratio: number): string {
   return Number.isFinite(ratio) ? `${(ratio * 100).toFixed(0)} %` : "–";
 }
 
+/** A ratio as a factor: "1.18 ×". */
+export function times(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)} ×` : "–";
+}
+
 export function textTable(table: Table): string {
   const widths = table.columns.map((column, i) =>
     Math.max(column.length, ...table.rows.map((row) => (row[i] ?? "").length)),

@@ -106,7 +106,10 @@ export async function startDigestpin(
   return { name, url: `https://127.0.0.1:${port}/mutate`, metricsUrl, child };
 }
 
-/** The bare node:https server answering `responseFile`'s bytes. */
+/**
+ * The bare node:https server answering `responseFile`'s bytes, with the image's Node flags (as
+ * digestpin: the same heap settings on both sides of the comparison), then `nodeArgs`.
+ */
 export async function startLimit(
   dir: string,
   serving: Serving,
@@ -117,6 +120,7 @@ export async function startLimit(
     name: "limit",
     command: process.execPath,
     args: [
+      ...(await imageNodeFlags()),
       ...nodeArgs,
       "--import",
       "tsx",

@@ -154,7 +154,10 @@ async function judge(
     deps.resolve,
     deps.facts,
   );
-  const recorded = await recordFirstUses(decisions, request.dryRun, deps);
+  // The common case records nothing: no promise chain for it.
+  const recorded = decisions.some(isFirstUse)
+    ? await recordFirstUses(decisions, request.dryRun, deps)
+    : NOTHING_RECORDED;
   return slots.map((slot, i) => {
     const judged = decisions[i];
     if (judged === undefined) throw invariantBroken("no decision for an image");
@@ -168,6 +171,12 @@ async function judge(
         (role === "validate-only" && TAG_SERVES_DIGEST.has(decision.reason)));
     return { slot, decision: unchanged ? asAllowed(decision) : decision };
   });
+}
+
+const NOTHING_RECORDED: ReadonlyMap<string, Decision> = new Map();
+
+function isFirstUse(decision: Decision): boolean {
+  return decision.action === "mutate" && decision.record !== undefined;
 }
 
 /** Records trust-on-first-use pins; an image whose key someone else pinned first is denied. */

@@ -127,6 +127,15 @@ const ALLOWED: Access[] = [
   ["patch", `${MWC}/digestpin`, "all"],
   ["get", `${VWC}/digestpin`, "all"],
   ["patch", `${VWC}/digestpin`, "all"],
+  ["update", `${CONFIG}/digestpin-drift`, "ns"], // the drift report
+  ["create", "leases.coordination.k8s.io", "ns"], // the drift scan's Lease
+  ["get", "leases.coordination.k8s.io/digestpin-drift-scan", "ns"],
+  ["update", "leases.coordination.k8s.io/digestpin-drift-scan", "ns"],
+  ["list", "pods", "all"], // the drift scan's inventory
+  ["watch", "pods", "all"],
+  ["list", "deployments.apps", "all"],
+  ["watch", "statefulsets.apps", "all"],
+  ["watch", "daemonsets.apps", "all"],
 ];
 // ...and a sample of what it may not.
 const DENIED: Access[] = [
@@ -149,7 +158,9 @@ const DENIED: Access[] = [
   ["get", "serviceaccounts", "other"],
   ["get", "pods", "other"],
   ["create", "pods", "ns"],
-  ["list", "pods", "all"],
+  ["update", "leases.coordination.k8s.io/other-lease", "ns"],
+  ["delete", "leases.coordination.k8s.io/digestpin-drift-scan", "ns"],
+  ["update", "deployments.apps", "all"],
   ["list", MWC, "all"],
   ["watch", MWC, "all"],
   ["update", `${MWC}/digestpin`, "all"],

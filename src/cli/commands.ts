@@ -2,6 +2,7 @@ import { certsCommand } from "./certs.ts";
 import { checkCommand } from "./check/index.ts";
 import type { Command } from "./command.ts";
 import { diffCommand } from "./diff/index.ts";
+import { driftCommand } from "./drift.ts";
 import { parseCommand } from "./parse.ts";
 import { approveCommand, pinCommand } from "./pin/index.ts";
 import { pinsCommand } from "./pins/index.ts";
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   diffCommand,
   approveCommand,
   pinsCommand,
+  driftCommand,
   checkCommand,
   certsCommand,
 ];

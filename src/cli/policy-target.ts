@@ -88,7 +88,7 @@ export function openPolicyStore(flags: PolicyTargetFlags, env: CliIO["env"]): Po
   );
 }
 
-function kubeconfigPath(flag: string | undefined, env: CliIO["env"]): string | undefined {
+export function kubeconfigPath(flag: string | undefined, env: CliIO["env"]): string | undefined {
   if (flag !== undefined) return flag;
   const fromEnv = env.KUBECONFIG?.split(delimiter).find((path) => path !== "");
   if (fromEnv !== undefined) return fromEnv;

@@ -26,15 +26,21 @@ export interface PodView {
 /** A Deployment, StatefulSet or DaemonSet (apps/v1): its Pod template's containers. */
 export interface WorkloadView {
   readonly kind: string;
-  readonly metadata?: { readonly namespace?: string; readonly name?: string };
-  readonly spec?: {
-    readonly template?: {
-      readonly spec?: {
-        readonly containers: readonly ContainerView[];
-        readonly initContainers?: readonly ContainerView[];
-      };
-    };
-  };
+  readonly metadata?: { readonly namespace?: string; readonly name?: string } | undefined;
+  readonly spec?:
+    | {
+        readonly template?:
+          | {
+              readonly spec?:
+                | {
+                    readonly containers: readonly ContainerView[];
+                    readonly initContainers?: readonly ContainerView[] | undefined;
+                  }
+                | undefined;
+            }
+          | undefined;
+      }
+    | undefined;
 }
 
 interface ContainerView {

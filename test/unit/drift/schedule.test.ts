@@ -15,13 +15,14 @@ function virtualClock() {
         timers.push({ at: now + ms, resolve });
       }),
     async run<T>(work: Promise<T>): Promise<T> {
-      let done = false;
+      const state = { done: false };
       const result = work.finally(() => {
-        done = true;
+        state.done = true;
       });
-      while (!done) {
+      const finished = () => state.done;
+      while (!finished()) {
         for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-        if (done) break;
+        if (finished()) break;
         timers.sort((a, b) => a.at - b.at);
         const next = timers.shift();
         if (next === undefined) throw new Error("deadlock: nothing to wait for");

@@ -133,16 +133,22 @@ export class DriftScanner {
       workloads = undefined;
     }
     try {
+      // Checked every second, so a new interval (or the scan turned on) applies at once.
+      let lastStart: number | undefined;
       while (!signal.aborted) {
         const settings = this.#interval();
         if (settings === undefined || settings.intervalMs === 0) {
           await pause(1000, signal);
           continue;
         }
-        const started = this.#now();
+        const wait = (lastStart ?? 0) + settings.intervalMs - this.#now();
+        if (lastStart !== undefined && wait > 0) {
+          await pause(Math.min(1000, wait), signal);
+          continue;
+        }
+        lastStart = this.#now();
         const report = await this.#scan(previous, settings, workloads, signal);
         if (report !== undefined) previous = report;
-        await pause(started + settings.intervalMs - this.#now(), signal);
       }
     } finally {
       await workloads?.stop();

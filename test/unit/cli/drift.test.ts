@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import test from "ava";
 import { runCli } from "../../helpers/run-cli.ts";
 
@@ -23,9 +26,6 @@ test("digestpin drift: a bad output format, a stray argument, no cluster", async
 });
 
 test("digestpin drift --scan of a policy file: moved tags are resolved now (none pinned: exit 0)", async (t) => {
-  const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
-  const { join } = await import("node:path");
-  const { tmpdir } = await import("node:os");
   const dir = await mkdtemp(join(tmpdir(), "drift-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const policy = join(dir, "policy.yaml");

@@ -188,10 +188,9 @@ export class DriftScanner {
       ...next.report,
       moved: next.report.moved.map((entry) => {
         const summarized = news.get(entry.tag) ?? entry;
-        const users = inventory?.get(entry.tag);
-        return users === undefined
-          ? summarized
-          : { ...summarized, workloads: users.slice(0, MAX_WORKLOADS) };
+        if (inventory === undefined) return summarized;
+        const users = inventory.get(entry.tag) ?? [];
+        return { ...summarized, workloads: users.slice(0, MAX_WORKLOADS) };
       }),
     };
     let written;

@@ -251,6 +251,11 @@ const CLUSTER_RULES = [
   "events | [] | [] | [create patch]",
   "events.events.k8s.io | [] | [] | [create patch]",
   "namespaces | [] | [] | [get list watch]",
+  // The drift scan's inventory.
+  "pods | [] | [] | [list watch]",
+  "deployments.apps | [] | [] | [list watch]",
+  "statefulsets.apps | [] | [] | [list watch]",
+  "daemonsets.apps | [] | [] | [list watch]",
 ];
 
 test.serial(
@@ -262,6 +267,9 @@ test.serial(
       [
         "configmaps | [] | [] | [get list watch create]",
         "configmaps | [] | [digestpin-pins-auto] | [update patch]",
+        "configmaps | [] | [digestpin-drift] | [update patch]",
+        "leases.coordination.k8s.io | [] | [] | [create]",
+        "leases.coordination.k8s.io | [] | [digestpin-drift-scan] | [get update]",
         "secrets | [] | [] | [create]",
         "secrets | [] | [digestpin-tls] | [get list watch update]",
         ...CLUSTER_RULES,

@@ -101,6 +101,11 @@ async function canI(setupValue: Installed, [verb, resource, where]: Access): Pro
 }
 
 const CONFIG = "configmaps";
+// The pin store's ConfigMaps (pinStore.maxShards: 64) and the earlier trust-on-first-use one.
+const STORE_NAMES = [
+  "digestpin-pins-auto",
+  ...Array.from({ length: 64 }, (_, i) => `digestpin-pins-${String(i).padStart(3, "0")}`),
+];
 const MWC = "mutatingwebhookconfigurations.admissionregistration.k8s.io";
 const VWC = "validatingwebhookconfigurations.admissionregistration.k8s.io";
 
@@ -112,6 +117,8 @@ const ALLOWED: Access[] = [
   ["create", CONFIG, "ns"],
   ["update", `${CONFIG}/digestpin-pins-auto`, "ns"],
   ["patch", `${CONFIG}/digestpin-pins-auto`, "ns"],
+  ["update", `${CONFIG}/digestpin-pins-000`, "ns"], // its pin store, by name
+  ["patch", `${CONFIG}/digestpin-pins-063`, "ns"],
   ["create", "events", "ns"],
   ["patch", "events", "ns"],
   ["create", "events.events.k8s.io", "ns"],
@@ -143,6 +150,8 @@ const DENIED: Access[] = [
   ["patch", `${CONFIG}/digestpin-policy`, "ns"],
   ["update", CONFIG, "ns"],
   ["delete", `${CONFIG}/digestpin-pins-auto`, "ns"],
+  ["delete", `${CONFIG}/digestpin-pins-000`, "ns"], // it never deletes a pin store shard
+  ["update", `${CONFIG}/digestpin-pins-064`, "ns"], // past pinStore.maxShards
   ["get", CONFIG, "other"],
   ["list", CONFIG, "all"],
   ["list", "events", "ns"],
@@ -266,7 +275,7 @@ test.serial(
       await grantedRules(ns),
       [
         "configmaps | [] | [] | [get list watch create]",
-        "configmaps | [] | [digestpin-pins-auto] | [update patch]",
+        ...STORE_NAMES.map((name) => `configmaps | [] | [${name}] | [update patch]`),
         "configmaps | [] | [digestpin-drift] | [update patch]",
         "leases.coordination.k8s.io | [] | [] | [create]",
         "leases.coordination.k8s.io | [] | [digestpin-drift-scan] | [get update]",

@@ -195,6 +195,8 @@ test("the Deployment: 2 replicas spread over nodes and zones, probes on the metr
     "serve",
     `--namespace=${NS}`,
     `--policy-configmap=${NS}/digestpin-policy`,
+    "--pin-store=digestpin-pins",
+    "--pin-store-shards=64",
     "--auto-pins-configmap=digestpin-pins-auto",
     "--port=8443",
     "--metrics-port=9090",
@@ -249,7 +251,10 @@ const ROLE_RULES = [
   {
     apiGroups: [""],
     resources: ["configmaps"],
-    resourceNames: ["digestpin-pins-auto"],
+    resourceNames: [
+      "digestpin-pins-auto",
+      ...Array.from({ length: 64 }, (_, i) => `digestpin-pins-${String(i).padStart(3, "0")}`),
+    ],
     verbs: ["update", "patch"],
   },
   // The drift scan: its report and its Lease.

@@ -1,11 +1,6 @@
 import test from "ava";
 import { podManifest, tryCreate, workloadManifest, yamlDocuments } from "../harness/e2e-objects.ts";
-import {
-  AUTO_PINS_CONFIGMAP,
-  sharedE2e,
-  SYSTEM_NAMESPACE,
-  type E2e,
-} from "../harness/e2e-suite.ts";
+import { PIN_STORE_SHARD, sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
 import type { Pushed } from "../harness/testbed.ts";
 
 // Scenario 2: `kubectl apply --dry-run=server` of workloads shows digestpin's verdicts (the
@@ -245,13 +240,13 @@ test.serial(
     const autoPins = await sh.kubectl([
       "get",
       "configmap",
-      AUTO_PINS_CONFIGMAP,
+      PIN_STORE_SHARD,
       "-n",
       SYSTEM_NAMESPACE,
     ]);
     t.deepEqual(
       [autoPins.exitCode, autoPins.output],
-      [1, `Error from server (NotFound): configmaps "${AUTO_PINS_CONFIGMAP}" not found\n`],
+      [1, `Error from server (NotFound): configmaps "${PIN_STORE_SHARD}" not found\n`],
     );
     t.false((await env.policyText()).includes(i.unpinned));
     // The same Pod without --dry-run is pinned on first use, and the pin recorded.
@@ -261,7 +256,7 @@ test.serial(
     );
     t.true(created.allowed, created.allowed ? "" : created.message);
     const recorded = await env.core.readNamespacedConfigMap({
-      name: AUTO_PINS_CONFIGMAP,
+      name: PIN_STORE_SHARD,
       namespace: SYSTEM_NAMESPACE,
     });
     t.true(

@@ -1,7 +1,7 @@
 import test from "ava";
 import { parse } from "yaml";
 import { podManifest, tryCreate } from "../harness/e2e-objects.ts";
-import { AUTO_PINS_CONFIGMAP, sharedE2e, SYSTEM_NAMESPACE } from "../harness/e2e-suite.ts";
+import { PIN_STORE_SHARD, sharedE2e, SYSTEM_NAMESPACE } from "../harness/e2e-suite.ts";
 
 // Scenario 8: trust on first use under concurrency. Twenty Pods of a tag nobody pinned, created
 // at once: every one is admitted at the same digest, and exactly one pin is recorded.
@@ -35,10 +35,11 @@ test.serial(
     );
 
     const autoPins = await env.core.readNamespacedConfigMap({
-      name: AUTO_PINS_CONFIGMAP,
+      name: PIN_STORE_SHARD,
       namespace: SYSTEM_NAMESPACE,
     });
     t.is(autoPins.metadata?.labels?.["digestpin.dev/pins"], "true");
+    t.is(autoPins.metadata?.labels?.["digestpin.dev/store"], "true");
     const document = parse(autoPins.data?.["pins.yaml"] ?? "") as {
       kind: string;
       pins: Record<string, { digest: string; pinnedBy: string }>;
@@ -54,9 +55,9 @@ test.serial(
       (line) =>
         line.msg === "admission review" &&
         line.kind === "ConfigMap" &&
-        line.name === AUTO_PINS_CONFIGMAP,
+        line.name === PIN_STORE_SHARD,
     );
-    t.log(`digestpin-pins-auto written ${writes.length} time(s) for ${PODS} Pods`);
+    t.log(`digestpin-pins-000 written ${writes.length} time(s) for ${PODS} Pods`);
     t.true(writes.length >= 1 && writes.length < PODS, `${writes.length} writes`);
 
     // The recorded pin is in force: after the tag moves, a new Pod is denied as drift.

@@ -20,7 +20,8 @@ import { startDigestpinWebhook, type DigestpinWebhook } from "./webhook.ts";
 /** digestpin's namespace in every e2e control plane (each test file has its own). */
 export const SYSTEM_NAMESPACE = "digestpin-system";
 export const POLICY_CONFIGMAP = "digestpin-policy";
-export const AUTO_PINS_CONFIGMAP = "digestpin-pins-auto";
+/** The first ConfigMap of digestpin's pin store, where trust-on-first-use records pins. */
+export const PIN_STORE_SHARD = "digestpin-pins-000";
 
 export interface E2eOptions {
   /** The file's name: its webhook configurations are `digestpin-e2e-NAME`, its transcript NAME. */

@@ -22,7 +22,7 @@ const EXPLAINED: Partial<Record<YAMLError["code"], string>> = {
  */
 export function yamlProblem(error: YAMLError): string {
   if (error.code === "MISSING_CHAR") {
-    const what = /quote/.test(error.message)
+    const what = error.message.includes("quote")
       ? "quote"
       : (/[\]}]/.exec(error.message)?.[0] ?? "quote or bracket");
     return `YAML syntax: a closing ${what} is missing`;

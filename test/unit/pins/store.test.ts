@@ -95,7 +95,7 @@ test("appending does not read yaml, and refuses a text that is not in the store'
 
 test("property: an entry written directly reads back as yaml's rendering of the record", (t) => {
   const text = fc.string({ minLength: 1, maxLength: 40 });
-  t.notThrows(() =>
+  t.notThrows(() => {
     fc.assert(
       fc.property(fc.nat(1_000_000), text, text, (i, pinnedBy, reason) => {
         const record = recordOf(i, { pinnedBy, reason });
@@ -109,8 +109,8 @@ test("property: an entry written directly reads back as yaml's rendering of the 
         );
       }),
       { numRuns: 500 },
-    ),
-  );
+    );
+  });
 });
 
 test("a removed pin leaves force and keeps its digest first in its history, with who, when and why", (t) => {

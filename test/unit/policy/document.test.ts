@@ -194,7 +194,10 @@ test("the document must be one mapping", (t) => {
     "policy.yaml:1:1: expected a mapping with apiVersion, kind and pins, got a list",
   ]);
   t.is(errors(`${HEADER}---\n${HEADER}`).length, 1);
-  t.regex(errors(`${HEADER}---\n${HEADER}`)[0]!, /^policy\.yaml:3:1: YAML syntax: only one document here: remove the `---`/);
+  t.regex(
+    errors(`${HEADER}---\n${HEADER}`)[0]!,
+    /^policy\.yaml:3:1: YAML syntax: only one document here: remove the `---`/,
+  );
 });
 
 test("YAML syntax errors carry their position", (t) => {

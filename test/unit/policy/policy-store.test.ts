@@ -46,7 +46,7 @@ function memoryStore(
         return Promise.reject(new PolicyConflictError("memory"));
       }
       for (const [name, text] of changes) {
-        if (text === null) delete texts[name];
+        if (text === null) Reflect.deleteProperty(texts, name);
         else texts[name] = text;
       }
       version++;

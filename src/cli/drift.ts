@@ -128,6 +128,7 @@ async function scanNow(values: DriftFlags, io: CliIO): Promise<DriftReport | str
           keychain: session.keychain,
           deadline: session.deadline(),
         }),
+      openLayer: (name, layer) => session.openLayer(name, layer),
     };
     const checks = await checkPins(pins, registry, {
       intervalMs: 0,

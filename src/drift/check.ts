@@ -2,6 +2,7 @@ import { tryParseReference, type ImageReference } from "../reference/index.ts";
 import { RegistryError, type ManifestTree, type RepositoryName } from "../registry/index.ts";
 import type { PinRecord } from "../policy/index.ts";
 import { summarizeChange } from "./change.ts";
+import { compareImageFiles, type OpenLayer } from "./files.ts";
 import { runPass } from "./schedule.ts";
 import type { CheckResult, MovedTag } from "./report.ts";
 
@@ -11,6 +12,8 @@ export interface ScanRegistry {
   readonly resolve: (reference: ImageReference, deadline: number) => Promise<string>;
   /** The manifests of `digest` (for the change summary). */
   readonly tree: (name: RepositoryName, digest: string, deadline: number) => Promise<ManifestTree>;
+  /** Streams a layer (for the files of the change); without it, files are not compared. */
+  readonly openLayer?: OpenLayer;
 }
 
 /** A scan result, with what the registry asked of us and the error code for the metrics. */
@@ -117,7 +120,21 @@ export async function summarize(
           registry.tree(parsed.reference, entry.pinned, deadline),
           registry.tree(parsed.reference, entry.current, deadline),
         ]);
-        return { ...entry, change: summarizeChange(pinned, current), changeError: undefined };
+        const change = summarizeChange(pinned, current);
+        const files =
+          registry.openLayer === undefined
+            ? undefined
+            : await compareImageFiles(parsed.reference, pinned, current, registry.openLayer, {
+                deadline,
+              }).catch(
+                (error: unknown) =>
+                  `not compared: ${error instanceof Error ? error.message : String(error)}`,
+              );
+        return {
+          ...entry,
+          change: files === undefined ? change : { ...change, files },
+          changeError: undefined,
+        };
       } catch (error) {
         return { ...entry, changeError: error instanceof Error ? error.message : String(error) };
       }

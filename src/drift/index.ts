@@ -15,6 +15,7 @@ export {
   reportTable,
   REPORT_KEY,
   type ChangeSummary,
+  type FilesSummary,
   type CheckResult,
   type DriftReport,
   type MovedTag,
@@ -24,4 +25,5 @@ export {
 export { REPORT_CONFIGMAP, ReportStore, SCAN_LEASE } from "./report-store.ts";
 export { buildInventory, digestOfImageId, ownerOf, type Inventory } from "./inventory.ts";
 export { summarizeChange } from "./change.ts";
+export { compareImageFiles, FILES_DOWNLOAD_LIMIT, type OpenLayer } from "./files.ts";
 export { watchWorkloads, type WorkloadWatch } from "./workload-watch.ts";

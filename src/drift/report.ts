@@ -16,6 +16,16 @@ export interface ChangeSummary {
   readonly summary: string;
   readonly layersAdded: number;
   readonly layersRemoved: number;
+  /** The files added, removed and changed (files.ts), or why they were not compared. */
+  readonly files?: FilesSummary | string | undefined;
+}
+
+/** Files of the new image against the pinned one: counts, and the first paths marked +, -, ~. */
+export interface FilesSummary {
+  readonly added: number;
+  readonly removed: number;
+  readonly changed: number;
+  readonly paths: readonly string[];
 }
 
 /** A pinned tag whose registry now serves another digest. */
@@ -228,6 +238,12 @@ export function reportTable(report: DriftReport): string[] {
     for (const [index, entry] of report.moved.entries()) {
       lines.push(line(rows[index] ?? []));
       if (entry.change !== undefined) lines.push(`  change   ${entry.change.summary}`);
+      const files = entry.change?.files;
+      if (typeof files === "string") lines.push(`  files    ${files}`);
+      else if (files !== undefined)
+        lines.push(
+          `  files    ${files.added} added, ${files.removed} removed, ${files.changed} changed${files.paths.length > 0 ? `: ${files.paths.join(", ")}` : ""}`,
+        );
       if (entry.unreachable !== undefined) lines.push(`  unreachable  ${entry.unreachable}`);
       if (entry.workloads.length === 0) lines.push("  used by  no workload");
       for (const workload of entry.workloads) {

@@ -13,6 +13,7 @@ import {
 import type { Logger, Metrics } from "../observability/index.ts";
 import { ConfigMapPolicySource, StorePinRecorder } from "../pins/index.ts";
 import { FilePolicySource, formatIssue, type Policy, type PolicySource } from "../policy/index.ts";
+import { RegistryReader } from "../registry/index.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
 import type { ServeConfig } from "./config.ts";
 import { driftEvents } from "./drift-events.ts";
@@ -205,6 +206,17 @@ function driftScan(
   if (kubeConfig === undefined) return undefined;
   const resolver = new PolicyResolver(policy, context.metrics, { cacheTtlMs: 0 });
   const facts = new PolicyImageFacts(policy);
+  // Layers for the files of a change: a reader for the policy's registries, anew when they change.
+  let reader: { key: string; reader: RegistryReader } | undefined;
+  const readerFor = (): RegistryReader => {
+    const registries = policy()?.settings.registries ?? undefined;
+    const key = JSON.stringify(registries ?? null);
+    if (reader?.key !== key) {
+      void reader?.reader.close();
+      reader = { key, reader: new RegistryReader({ registries }) };
+    }
+    return reader.reader;
+  };
   const keychain = scanKeychain({
     secrets: apiPullSecretSource(kubeConfig),
     pullSecrets: false,
@@ -225,6 +237,12 @@ function driftScan(
         (await resolver.resolve(reference, { keychain: await keychain(), deadline })).digest,
       tree: async (name, digest, deadline) =>
         facts.tree(name, digest, { keychain: await keychain(), deadline }),
+      openLayer: async (name, layer, deadline) =>
+        readerFor().openBlob(name, layer.digest, {
+          keychain: await keychain(),
+          deadline,
+          size: layer.size,
+        }),
     },
     events,
     metrics: context.metrics,
@@ -232,7 +250,8 @@ function driftScan(
   });
   return {
     scanner,
-    close: () => Promise.all([resolver.close(), facts.close()]).then(() => undefined),
+    close: () =>
+      Promise.all([resolver.close(), facts.close(), reader?.reader.close()]).then(() => undefined),
   };
 }
 

@@ -24,7 +24,7 @@ interface Report {
     pinned: string;
     current: string;
     firstSeen: string;
-    change?: { summary: string };
+    change?: { summary: string; files?: unknown };
     workloads: { namespace: string; kind: string; name: string; running: string[] }[];
     unreachable?: string;
   }[];
@@ -68,7 +68,7 @@ test.serial(
     const sh = await env.shell(t);
     await sh.write("registry-ca.pem", registry.caPem);
     const image = registry.ref("shop/web:1.4");
-    const pinned = await crane.pushRandomImage(image, { layers: 2 });
+    const pinned = await crane.pushFiles(image, { harmless: "" });
     await env.setPolicy(env.policy({ driftScan: { interval: "2s" } }));
     const generation = await env.webhook.metric("digestpin_policy_generation");
     const pin = await sh.digestpin([
@@ -102,7 +102,7 @@ test.serial(
 
     // The attack: the tag re-pushed.
     const before = (await registry.accessLog()).length;
-    const repushed = await crane.repush(image);
+    const repushed = await crane.pushFiles(image, { harmless: "", harmful: "rm -rf /" });
     const movedAt = performance.now();
     const found = await waitFor(
       "the moved tag in the report",
@@ -119,11 +119,9 @@ test.serial(
     const [entry] = found.moved;
     t.like(entry, { tag: image, pinned: pinned.digest, current: repushed.digest });
     t.deepEqual(entry!.workloads, [{ namespace, kind: "Deployment", name: "web", running: [] }]);
-    // New random layers: nothing of the pinned image is left.
-    t.regex(
-      entry!.change?.summary ?? "",
-      /^image: base layers changed: the current image shares only the first 0 of the pinned image.s 2 layers/,
-    );
+    // The change, computed once by the leader: the layers, and the files with their paths.
+    t.regex(entry!.change?.summary ?? "", /^image: /);
+    t.deepEqual(entry!.change?.files, { added: 1, removed: 0, changed: 0, paths: ["+ /harmful"] });
 
     // Two more scans: still one entry, one Event; the gauge on the leader only.
     await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_MS + 500));
@@ -159,6 +157,8 @@ test.serial(
     t.is(drift.exitCode, 1, drift.output);
     t.regex(drift.output, new RegExp(`^${image.replace(/\./g, "\\.")}  sha256:`, "m"));
     t.regex(drift.output, new RegExp(`used by  Deployment ${namespace}/web$`, "m"));
+    t.regex(drift.output, /^ {2}files {4}1 added, 0 removed, 0 changed: \+ \/harmful$/m);
+    t.log(drift.output);
     const json = await sh.digestpin(["drift", "-o", "json"]);
     t.is((JSON.parse(json.output) as Report).moved[0]?.current, repushed.digest);
     const scanNow = await sh.digestpin(["drift", "--scan", "--ca-file", "registry-ca.pem"]);

@@ -60,7 +60,7 @@ async function leaderOf(replicas: readonly DigestpinWebhook[]): Promise<Digestpi
 }
 
 test.serial(
-  "two replicas: one scans; a moved tag is reported with its Deployment, announced once, cleared by approval; the Lease moves",
+  "two replicas: one scans; a moved tag is reported with its Deployment, announced once, cleared by approval; the Lease moves when the leader stops or hangs",
   async (t) => {
     const env = e2e();
     const { crane, registry } = env;
@@ -207,12 +207,39 @@ test.serial(
     t.is(clean.exitCode, 0, clean.output);
     t.regex(clean.output, /^no pinned tag moved \(1 checked at /);
 
+    // A leader that hangs (SIGSTOP: no renewal, no release) loses the Lease once it expires;
+    // continued, it finds the Lease taken and steps down: never two leaders.
+    await leader.start();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    t.is(await leader.metric("digestpin_drift_scan_leader"), 0);
+    next.freeze();
+    const frozenAt = performance.now();
+    await waitFor(
+      "the restarted replica to take the expired Lease",
+      async () => ((await leader.metric("digestpin_drift_scan_leader")) === 1 ? true : undefined),
+      LEASE_DURATION_MS + 5000,
+      100,
+    );
+    const expiredMs = Math.round(performance.now() - frozenAt);
+    t.log(`a hung leader replaced after ${expiredMs} ms (Lease ${LEASE_DURATION_MS} ms)`);
+    // Not before the Lease expired; within its duration of the last renewal the other saw, plus
+    // one try (2 s).
+    t.true(expiredMs > LEASE_DURATION_MS - 2000 && expiredMs < LEASE_DURATION_MS + 2000);
+    next.thaw();
+    await waitFor("the thawed replica to step down", async () =>
+      (await next.metric("digestpin_drift_scan_leader")) === 0 ? true : undefined,
+    );
+    t.is(await leaderOf(replicas), leader);
+
     // Moved again, then the registry stops: unreachable, and the gauge stays.
     const again = await crane.repush(image);
     await waitFor("the new move", async () =>
       (await report(env))?.moved[0]?.current === again.digest ? true : undefined,
     );
-    t.is((await tagMovedEvents(env)).length, 2);
+    // The Event follows the report (it names the written ConfigMap); one per new digest.
+    await waitFor("a second TagMoved Event", async () =>
+      (await tagMovedEvents(env)).length === 2 ? true : undefined,
+    );
     await registry.stop();
     const down = await waitFor("the entry to say unreachable", async () => {
       const current = await report(env);
@@ -221,9 +248,9 @@ test.serial(
     t.is(down.moved[0]?.current, again.digest);
     t.is(down.unreachable[0]?.tag, image);
     await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
-    t.is(await next.metric("digestpin_pins_moved"), 1);
+    t.is(await leader.metric("digestpin_pins_moved"), 1);
     t.true(
-      (await next.metric("digestpin_drift_scan_errors_total", {
+      (await leader.metric("digestpin_drift_scan_errors_total", {
         reason: "ERR_REGISTRY_UNREACHABLE",
       })) >= 1,
     );

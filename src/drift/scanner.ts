@@ -193,6 +193,7 @@ export class DriftScanner {
         return { ...summarized, workloads: users.slice(0, MAX_WORKLOADS) };
       }),
     };
+    if (!this.#election.holds()) return undefined; // e.g. frozen past the Lease: not ours now
     let written;
     try {
       written = await this.#store.write(report);

@@ -70,6 +70,15 @@ export class LeaderElection {
     return this.#leading;
   }
 
+  /**
+   * Whether this candidate surely still holds the Lease: leading, and renewed within the
+   * renew deadline (a process that was frozen is not sure until its next try). Check it
+   * right before acting as the leader.
+   */
+  holds(): boolean {
+    return this.#leading && this.#now() - this.#lastRenewal < this.#renewDeadlineMs;
+  }
+
   /** Starts trying (the first try at once); returns without waiting for the outcome. */
   start(): void {
     if (!this.#stopped) return;

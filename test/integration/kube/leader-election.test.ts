@@ -70,7 +70,9 @@ test("a leader that stops renewing (its process gone) loses the Lease after its 
   b.election.start();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   t.false(b.election.leading, "b never leads while a renews");
+  t.true(a.election.holds());
   await a.election.stop({ release: false });
+  t.false(a.election.holds());
   const abandonedAt = Date.now();
   await waitFor("b to take over", () => (b.election.leading ? true : undefined), 10_000);
   const took = Date.now() - abandonedAt;

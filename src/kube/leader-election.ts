@@ -55,6 +55,7 @@ export class LeaderElection {
   /** The record last observed (holder and renew time) and when, by this candidate's clock. */
   #observed: { key: string; at: number } | undefined;
   #lastRenewal = 0;
+  #lastError: string | undefined;
 
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
@@ -116,12 +117,17 @@ export class LeaderElection {
   async #try(): Promise<void> {
     try {
       const won = await this.#tryAcquireOrRenew();
+      this.#lastError = undefined;
       if (won) this.#lastRenewal = this.#now();
       if (this.#stopped) return;
       if (won && !this.#leading) this.#setLeading(true);
       if (!won && this.#leading) this.#setLeading(false);
     } catch (error) {
-      this.#logger.warn(
+      // Said once while the reason stays the same (a missing namespace or RBAC fails every try).
+      const message = error instanceof Error ? error.message : String(error);
+      const level = message === this.#lastError ? "debug" : "warn";
+      this.#lastError = message;
+      this.#logger[level](
         { err: error, lease: this.#where() },
         "leader election: the Lease could not be read or written",
       );

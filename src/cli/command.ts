@@ -22,6 +22,9 @@ export interface Command {
 /** Exit status for a usage error or an invalid input. */
 export const EXIT_USAGE = 2;
 
+/** Exit status for an error that stopped a command (nothing was decided). */
+export const EXIT_ERROR = 2;
+
 export function wantsHelp(args: readonly string[]): boolean {
   return args.includes("--help") || args.includes("-h");
 }

@@ -1,5 +1,6 @@
 import { certsCommand } from "./certs.ts";
 import { checkCommand } from "./check/index.ts";
+import { completionCommand } from "./completion.ts";
 import type { Command } from "./command.ts";
 import { diffCommand } from "./diff/index.ts";
 import { driftCommand } from "./drift.ts";
@@ -9,6 +10,7 @@ import { pinsCommand } from "./pins/index.ts";
 import { policyCommand } from "./policy.ts";
 import { resolveCommand } from "./resolve.ts";
 import { serveCommand } from "./serve.ts";
+import { versionCommand } from "./version.ts";
 
 /** Every subcommand, in the order `digestpin --help` lists them. */
 export const commands: readonly Command[] = [
@@ -23,4 +25,6 @@ export const commands: readonly Command[] = [
   driftCommand,
   checkCommand,
   certsCommand,
+  versionCommand,
+  completionCommand(() => commands),
 ];

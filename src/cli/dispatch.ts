@@ -1,5 +1,5 @@
 import { isDigestpinError } from "../errors.ts";
-import { EXIT_USAGE, type CliIO } from "./command.ts";
+import { EXIT_ERROR, EXIT_USAGE, type CliIO } from "./command.ts";
 import { commands } from "./commands.ts";
 
 const overview = (): string =>
@@ -11,7 +11,11 @@ const overview = (): string =>
     "Commands:",
     ...commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
     "",
-    "Run 'digestpin <command> --help' for a command's options.",
+    "Run 'digestpin <command> --help' for a command's options; 'digestpin --version' prints",
+    "the version.",
+    "",
+    "Exit status: 0 done; 1 something was denied, refused or failed (each command's --help",
+    "says what); 2 a usage error, or an error that stopped the command.",
     "",
   ].join("\n");
 
@@ -22,7 +26,7 @@ export async function dispatch(argv: readonly string[], io: CliIO): Promise<numb
     io.stdout(overview());
     return name === undefined ? EXIT_USAGE : 0;
   }
-  const command = commands.find((c) => c.name === name);
+  const command = commands.find((c) => c.name === (name === "--version" ? "version" : name));
   if (command === undefined) {
     io.stderr(`digestpin: unknown command "${name}"\n\n${overview()}`);
     return EXIT_USAGE;
@@ -34,6 +38,6 @@ export async function dispatch(argv: readonly string[], io: CliIO): Promise<numb
     const message = error instanceof Error ? error.message : String(error);
     const internal = isDigestpinError(error) ? "" : " (an unexpected error: please report it)";
     io.stderr(`digestpin ${name}: ${message.split("\n")[0] ?? message}${internal}\n`);
-    return 1;
+    return EXIT_ERROR;
   }
 }

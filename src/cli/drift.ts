@@ -12,12 +12,12 @@ import {
   type Inventory,
   type ScanRegistry,
 } from "../drift/index.ts";
-import { loadKubeConfig } from "../kube/index.ts";
 import { viewOf } from "../pins/index.ts";
 import { DEFAULT_NAMESPACE } from "../policy/index.ts";
 import { EXIT_USAGE, readCommandArgs, type CliIO, type Command } from "./command.ts";
+import { readFormat } from "./output.ts";
 import {
-  kubeconfigPath,
+  openKubeConfig,
   openPolicyStore,
   policyTargetOptions,
   policyTargetUsage,
@@ -25,7 +25,6 @@ import {
 } from "./policy-target.ts";
 import { lookupOptions, lookupUsage, openRegistrySession } from "./registry-access.ts";
 
-const FORMATS = ["table", "json", "yaml"] as const;
 const SCAN_CONCURRENCY = 8;
 
 const usage = `Usage: digestpin drift [options]
@@ -37,7 +36,8 @@ With --scan, asks the registries now instead (every pin, ${SCAN_CONCURRENCY} at 
 the workloads from the cluster when there is one.
 
 Options:
-  -o, --output FORMAT         table (default), json or yaml (the report document)
+  -o, --output FORMAT         table (default), json or yaml (the report document), or name
+                              (the moved tags, one a line)
   --scan                      Resolve every pinned tag now instead of reading the report
 ${policyTargetUsage}${lookupUsage}  -h, --help                  Show this help.
 
@@ -72,9 +72,9 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     return EXIT_USAGE;
   };
   if (positionals.length > 0) return fail(`unexpected argument ${positionals[0] ?? ""}`, true);
-  const format = values.output ?? "table";
-  if (!(FORMATS as readonly string[]).includes(format))
-    return fail(`-o ${format}: use one of ${FORMATS.join(", ")}`);
+  const read = readFormat(values.output);
+  if ("problem" in read) return fail(read.problem);
+  const { format } = read;
   let report: DriftReport;
   try {
     if (values.scan === true) {
@@ -84,19 +84,15 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     } else {
       if (values.policy !== undefined || values.pins !== undefined)
         return fail("the report is in the cluster; --policy and --pins need --scan", true);
-      const kubeconfig = kubeconfigPath(values.kubeconfig, io.env);
-      if (kubeconfig === undefined)
-        return fail("no cluster: use --kubeconfig FILE (or $KUBECONFIG), or --scan", true);
-      const store = new ReportStore(
-        loadKubeConfig({ kubeconfig }),
-        values.namespace ?? DEFAULT_NAMESPACE,
-      );
-      const read = await store.read();
-      if (read === undefined)
+      const kubeConfig = openKubeConfig(values, io.env);
+      if (typeof kubeConfig === "string") return fail(`${kubeConfig}, or --scan`, true);
+      const store = new ReportStore(kubeConfig, values.namespace ?? DEFAULT_NAMESPACE);
+      const found = await store.read();
+      if (found === undefined)
         return fail(
           `no drift report in ${store.where} yet: the webhook's scan has not run (is driftScan.interval 0s?); 'digestpin drift --scan' resolves the pins now`,
         );
-      report = read;
+      report = found;
     }
   } catch (error) {
     reportPolicyError("drift", error, io);
@@ -104,6 +100,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   }
   if (format === "json") io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   else if (format === "yaml") io.stdout(stringify(JSON.parse(JSON.stringify(report))));
+  else if (format === "name") io.stdout(report.moved.map((entry) => `${entry.tag}\n`).join(""));
   else io.stdout(`${reportTable(report).join("\n")}\n`);
   if (report.moved.length > 0) return 1;
   return report.unreachable.length > 0 ? EXIT_USAGE : 0;
@@ -141,12 +138,11 @@ async function scanNow(values: DriftFlags, io: CliIO): Promise<DriftReport | str
       { now: new Date().toISOString(), by: "digestpin drift --scan" },
     );
     const summarized = await summarize(next.report.moved, registry);
-    const kubeconfig =
-      values.policy === undefined ? kubeconfigPath(values.kubeconfig, io.env) : undefined;
+    const kubeConfig = values.policy === undefined ? openKubeConfig(values, io.env) : undefined;
     const inventory =
-      kubeconfig === undefined
+      kubeConfig === undefined || typeof kubeConfig === "string"
         ? undefined
-        : await listInventory(loadKubeConfig({ kubeconfig })).catch((error: unknown) => {
+        : await listInventory(kubeConfig).catch((error: unknown) => {
             io.stderr(
               `digestpin drift: the workloads could not be listed (${(error as Error).message}); the report names none\n`,
             );

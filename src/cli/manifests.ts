@@ -11,6 +11,33 @@ export interface ManifestFile {
   readonly documents: readonly Document[];
   /** Syntax errors, `path:line:column: message`; the file's objects are then not checked. */
   readonly errors: readonly string[];
+  /** The line and column (from 1) of a character offset of `text`. */
+  readonly position: (offset: number) => { readonly line: number; readonly col: number };
+}
+
+/**
+ * Where the image at `pointer` (from the document's root) is written: its line and column in
+ * the file, or undefined when the document has no such node.
+ */
+export function imagePosition(
+  file: ManifestFile,
+  document: Document,
+  pointer: string,
+): { readonly line: number; readonly col: number } | undefined {
+  const node = document.getIn(pointerSegments(pointer), true) as { range?: unknown } | undefined;
+  const range = node?.range;
+  if (!Array.isArray(range) || typeof range[0] !== "number") return undefined;
+  return file.position(range[0]);
+}
+
+/** The keys and indexes of a JSON pointer (`/spec/containers/0/image`). */
+export function pointerSegments(pointer: string): (string | number)[] {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((part) =>
+      /^\d+$/.test(part) ? Number(part) : part.replace(/~1/g, "/").replace(/~0/g, "~"),
+    );
 }
 
 /** An object of a pod-carrying kind in a manifest file, and its images. */
@@ -70,7 +97,7 @@ export function parseManifests(path: string, text: string): ManifestFile {
       return `${path}:${line}:${col}: ${error.message.split("\n")[0] ?? ""}`;
     }),
   );
-  return { path, text, documents, errors };
+  return { path, text, documents, errors, position: (offset) => lines.linePos(offset) };
 }
 
 /** The objects with images in a file: each document, and each item of a `kind: List`. */

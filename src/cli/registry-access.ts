@@ -14,6 +14,7 @@ import {
 } from "../registry/index.ts";
 import type { CliIO } from "./command.ts";
 import {
+  cliRegistryError,
   keychainFromFlags,
   registriesFromFlags,
   registryOptions,
@@ -64,11 +65,19 @@ export async function openRegistrySession(
   const facts = new ImageFacts({ registries });
   const deadline = () => Date.now() + timeout.ms;
   const resolve = (reference: ImageReference, platforms = false) =>
-    resolver.resolve(reference, { keychain, deadline: deadline(), platforms });
+    resolver
+      .resolve(reference, { keychain, deadline: deadline(), platforms })
+      .catch((error: unknown) => {
+        throw cliRegistryError(error);
+      });
   return {
     resolve,
     details: (reference, digest) =>
-      readImageDetails(reader, reference, digest, { keychain, deadline: deadline() }),
+      readImageDetails(reader, reference, digest, { keychain, deadline: deadline() }).catch(
+        (error: unknown) => {
+          throw cliRegistryError(error);
+        },
+      ),
     lookup: async (request) => {
       try {
         return { digest: (await resolve(request.reference)).digest };

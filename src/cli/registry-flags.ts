@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DigestpinError, quote } from "../errors.ts";
 import {
   keychainFrom,
   parseDockerConfig,
+  RegistryError,
   type Keychain,
   type RegistryConfig,
 } from "../registry/index.ts";
@@ -31,7 +33,8 @@ export interface RegistryFlags {
  * machine or network (the webhook's address guards protect a cluster, not a laptop).
  */
 export async function registriesFromFlags(flags: RegistryFlags): Promise<RegistryConfig[]> {
-  const ca = flags["ca-file"] === undefined ? undefined : await readFile(flags["ca-file"], "utf8");
+  const caFile = flags["ca-file"];
+  const ca = caFile === undefined ? undefined : await readFlagFile("--ca-file", caFile);
   const common = { allowPrivateAddresses: true, ...(ca !== undefined && { ca }) };
   const insecure = (flags["insecure-registry"] ?? []).map((host) => ({
     ...common,
@@ -57,7 +60,48 @@ export async function keychainFromFlags(
   } catch (error) {
     if (explicit === undefined && (error as { code?: string }).code === "ENOENT")
       return () => undefined;
-    throw error;
+    throw unreadable(explicit === undefined ? "the docker config" : "--docker-config", file, error);
   }
-  return keychainFrom([parseDockerConfig(text, file)]);
+  try {
+    return keychainFrom([parseDockerConfig(text, file)]);
+  } catch (error) {
+    if (error instanceof DigestpinError) throw error;
+    throw new DigestpinError(
+      "ERR_DOCKER_CONFIG",
+      `${(error as Error).message}; a docker config.json is a JSON object with "auths"`,
+      { cause: error },
+    );
+  }
+}
+
+async function readFlagFile(flag: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw unreadable(flag, file, error);
+  }
+}
+
+function unreadable(what: string, file: string, error: unknown): DigestpinError {
+  const code = (error as { code?: unknown }).code;
+  const why =
+    code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : String(code ?? error);
+  return new DigestpinError("ERR_FILE", `${what} ${quote(file)} cannot be read: ${why}`, {
+    cause: error,
+  });
+}
+
+/**
+ * A registry error as the CLI tells it: the registry client's advice for the webhook (a
+ * private CA goes into the policy's registries) becomes the CLI's flag, --ca-file.
+ */
+export function cliRegistryError(error: unknown): unknown {
+  if (!(error instanceof RegistryError) || error.code !== "ERR_REGISTRY_TLS") return error;
+  const [what] = error.message.split("; if it uses a private CA");
+  return new RegistryError(
+    error.code,
+    error.registry,
+    `${what ?? error.message}; if it uses a private CA, give its certificate with --ca-file FILE`,
+    { cause: error, ...(error.status !== undefined && { status: error.status }) },
+  );
 }

@@ -4,6 +4,7 @@ import { canonicalOf, parseReference } from "../reference/index.ts";
 import { Resolver, type ManifestAnswer } from "../registry/index.ts";
 import { readCommandArgs, usageError, type CliIO, type Command } from "./command.ts";
 import {
+  cliRegistryError,
   keychainFromFlags,
   registriesFromFlags,
   registryOptions,
@@ -14,7 +15,8 @@ const usage = `Usage: digestpin resolve REF… [options]
 
 Asks each image's registry which digest it serves for the reference right now, as a node
 pulling it would (HEAD of the manifest, an index digest for a multi-platform image). Prints one
-digest per line, in argument order.
+digest per line, in argument order; a reference that fails is reported on stderr (with --json
+also as {"input","error"}) and the others are still resolved.
 
 Options:
   --json                      One JSON object per line: input, canonical, digest, mediaType,
@@ -23,6 +25,8 @@ Options:
   --verify                    Download and hash each manifest instead of trusting the header
   --timeout DURATION          Per-reference budget (default 30s)
 ${registryOptionsUsage}  -h, --help                  Show this help.
+
+Exit status: 0 when every reference resolved, 1 when one failed, 2 on a usage error.
 `;
 
 /** `digestpin resolve REF…`: what the registry serves for a tag right now. */
@@ -58,29 +62,43 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   const resolver = new Resolver({ registries: await registriesFromFlags(values), cacheTtlMs: 0 });
   try {
     const keychain = await keychainFromFlags(values, io.env);
+    let failed = 0;
+    // Every reference is tried; each failure is reported on its own line.
     for (const input of positionals) {
-      const reference = parseReference(input);
-      const answer = await resolver.resolve(reference, {
-        keychain,
-        deadline: Date.now() + timeout.ms,
-        verify: values.verify === true,
-        platforms: values.json === true || values.platform !== undefined,
-      });
-      const digest =
-        values.platform === undefined ? answer.digest : platformDigest(answer, values.platform);
-      io.stdout(
-        values.json === true
-          ? `${JSON.stringify(answerFields(input, canonicalOf(reference), answer, digest))}\n`
-          : `${digest}\n`,
-      );
+      try {
+        const reference = parseReference(input);
+        const answer = await resolver.resolve(reference, {
+          keychain,
+          deadline: Date.now() + timeout.ms,
+          verify: values.verify === true,
+          platforms: values.json === true || values.platform !== undefined,
+        });
+        const digest =
+          values.platform === undefined ? answer.digest : platformDigest(answer, values.platform);
+        io.stdout(
+          values.json === true
+            ? `${JSON.stringify(answerFields(input, canonicalOf(reference), answer, digest))}\n`
+            : `${digest}\n`,
+        );
+      } catch (thrown) {
+        const error = cliRegistryError(thrown);
+        failed++;
+        if (values.json === true)
+          io.stdout(`${JSON.stringify({ input, error: messageOf(error) })}\n`);
+        io.stderr(`digestpin resolve: ${input}: ${messageOf(error)}\n`);
+      }
     }
-    return 0;
-  } catch (error) {
-    io.stderr(`digestpin resolve: ${(error as Error).message}\n`);
-    return 1;
+    if (failed > 0 && positionals.length > 1)
+      io.stderr(`${String(failed)} of ${String(positionals.length)} references failed\n`);
+    return failed > 0 ? 1 : 0;
   } finally {
     await resolver.close();
   }
+}
+
+function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
 }
 
 function platformDigest(answer: ManifestAnswer, platform: string): string {

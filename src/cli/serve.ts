@@ -34,7 +34,9 @@ Serving:
   --mutate-templates     Also rewrite workload pod templates (default: validate them only)
   --pull-secrets         Use pods' imagePullSecrets and their service accounts' for registries
   --namespace NS         The webhook's namespace (default $POD_NAMESPACE, else digestpin-system)
-  --kubeconfig FILE      API server access (default $KUBECONFIG, else in-cluster)
+  --kubeconfig FILE      API server access (default $KUBECONFIG, its files merged as kubectl
+                         merges them, else in-cluster)
+  --context NAME         The kubeconfig context (default its current-context)
   --log-level LEVEL      trace, debug, info (default), warn, error
   -h, --help             Show this help.
 `;

@@ -77,15 +77,21 @@ export async function retryTransport<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ApiException || isDigestpinError(error)) throw error;
+      if (error instanceof ApiException || isDigestpinError(error) || timedOut(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
   return call();
 }
 
+/** The request's own time budget ran out (kubectl's --request-timeout): not retried. */
+function timedOut(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "TimeoutError";
+}
+
 /** The reason of a failed request, from undici's `fetch failed` and its cause. */
 function transportProblem(error: unknown): string {
+  if (timedOut(error)) return "no answer within the request timeout";
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   const code = typeof cause?.code === "string" ? cause.code : undefined;
   const known: Record<string, string> = {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { digestpinVersion } from "./build-info.ts";
 
 /**
  * Every metric digestpin exports, on one registry (injected, so tests and several servers in one
@@ -143,7 +144,15 @@ export class Metrics {
     this.driftScanLeader.set(role === "leader" ? 1 : 0);
   }
 
+  readonly buildInfo = new Gauge({
+    name: "digestpin_build_info",
+    help: "Always 1; the labels say which digestpin and which Node.js runs.",
+    labelNames: ["version", "node"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
+    this.buildInfo.set({ version: digestpinVersion, node: process.version }, 1);
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 }

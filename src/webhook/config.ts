@@ -1,3 +1,4 @@
+import { delimiter } from "node:path";
 import { parseArgs } from "node:util";
 import type { KubeAccess } from "../kube/index.ts";
 
@@ -58,6 +59,7 @@ export const serveOptions = {
   "webhook-configurations": { type: "string", default: "digestpin,digestpin" },
   "tls-host": { type: "string", multiple: true },
   kubeconfig: { type: "string" },
+  context: { type: "string" },
   "timeout-seconds": { type: "string", default: "10" },
   "mutate-templates": { type: "boolean" },
   "pull-secrets": { type: "boolean" },
@@ -105,10 +107,11 @@ export function parseServeConfig(args: readonly string[], env: Env): ConfigResul
   if (typeof policy === "string") return { ok: false, error: policy };
   const tls = tlsChoice(values, inCluster);
   if (typeof tls === "string") return { ok: false, error: tls };
-  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
+  // --kubeconfig names one file; $KUBECONFIG may list several, merged as kubectl merges them.
+  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG?.split(delimiter).filter((f) => f !== "");
   const kube: KubeAccess | undefined =
-    kubeconfig !== undefined && kubeconfig !== ""
-      ? { kubeconfig }
+    kubeconfig !== undefined && kubeconfig.length > 0
+      ? { kubeconfig, ...(values.context !== undefined && { context: values.context }) }
       : inCluster
         ? { inCluster: true }
         : undefined;

@@ -10,7 +10,7 @@ import {
   loadKubeConfig,
   namespaceLabels,
 } from "../kube/index.ts";
-import type { Logger, Metrics } from "../observability/index.ts";
+import { digestpinVersion, type Logger, type Metrics } from "../observability/index.ts";
 import { ConfigMapPolicySource, StorePinRecorder } from "../pins/index.ts";
 import { FilePolicySource, formatIssue, type Policy, type PolicySource } from "../policy/index.ts";
 import { RegistryReader } from "../registry/index.ts";
@@ -139,7 +139,13 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
     server.setCertificate(secureContextOptions(certificate));
   });
   logger.info(
-    { url: server.url, metricsUrl: server.metricsUrl, tls: tls.mode, policy: config.policy },
+    {
+      version: digestpinVersion,
+      url: server.url,
+      metricsUrl: server.metricsUrl,
+      tls: tls.mode,
+      policy: config.policy,
+    },
     "digestpin is serving",
   );
   return {

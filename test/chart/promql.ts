@@ -26,9 +26,6 @@ export const DIGESTPIN_METRICS = [
   "digestpin_drift_scan_leader",
 ] as const;
 
-/** Those the dashboard shows that no part of digestpin exports yet. */
-export const NOT_YET_EXPORTED: ReadonlySet<string> = new Set(["digestpin_build_info"]);
-
 const HISTOGRAMS = new Set([
   "digestpin_admission_review_duration_seconds",
   "digestpin_drift_scan_duration_seconds",

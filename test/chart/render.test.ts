@@ -216,6 +216,8 @@ test("the Deployment: 2 replicas spread over nodes and zones, probes on the metr
   ]);
   t.like(container.livenessProbe, { httpGet: { path: "/healthz", port: "metrics" } });
   t.like(container.readinessProbe, { httpGet: { path: "/readyz", port: "metrics" } });
+  t.is(container.startupProbe, undefined, "no startup probe unless asked for");
+  t.is(pod.priorityClassName, "system-cluster-critical");
   t.deepEqual(container.resources, {
     requests: { cpu: "100m", memory: "256Mi" },
     limits: { memory: "512Mi" },
@@ -345,6 +347,38 @@ test("RBAC, pull secrets: Secrets and ServiceAccounts cluster-wide by name (get 
     ["certificates.mode=certManager"],
   );
   t.deepEqual(the(certManager, "ClusterRole").rules, [...CLUSTER_RULES, PULL_SECRET_RULE]);
+});
+
+test("RBAC, credentialsSecrets as the policy names them: name, or namespace/name with a Role in that namespace", async (t) => {
+  const objects = await render(
+    t,
+    [],
+    [`rbac.credentialsSecrets={ghcr-pull,${NS}/own-pull,team/shared-pull,team/other-pull}`],
+  );
+  t.deepEqual(the(objects, "Role", "digestpin").rules.at(-1), {
+    apiGroups: [""],
+    resources: ["secrets"],
+    resourceNames: ["ghcr-pull", "own-pull"],
+    verbs: ["get"],
+  });
+  const role = the(objects, "Role", "digestpin-credentials");
+  t.is(role.metadata.namespace, "team");
+  t.deepEqual(role.rules, [
+    {
+      apiGroups: [""],
+      resources: ["secrets"],
+      resourceNames: ["shared-pull", "other-pull"],
+      verbs: ["get"],
+    },
+  ]);
+  const binding = the(objects, "RoleBinding", "digestpin-credentials");
+  t.is(binding.metadata.namespace, "team");
+  t.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "digestpin", namespace: NS }]);
+  t.deepEqual(binding.roleRef, {
+    apiGroup: "rbac.authorization.k8s.io",
+    kind: "Role",
+    name: "digestpin-credentials",
+  });
 });
 
 test("rbac.create=false renders no RBAC; serviceAccount.create=false needs a name", async (t) => {
@@ -609,6 +643,68 @@ test("values override only what they name: failure policy and exclusions of the 
   ]);
   const args = the(objects, "Deployment").spec.template.spec.containers[0].args as string[];
   t.true(args.includes("--timeout-seconds=5"));
+});
+
+test("extras: global.imageRegistry, extraVolumes and their mounts, startupProbe, objectSelector and matchConditions of the pod webhooks, trace logs", async (t) => {
+  const dir = await tempDir(t, "chart-extras");
+  const values = join(dir, "extras.yaml");
+  const conditions = [{ name: "only-creates", expression: "request.operation == 'CREATE'" }];
+  const objectSelector = {
+    matchExpressions: [{ key: "digestpin.dev/skip", operator: "DoesNotExist" }],
+  };
+  await writeFile(
+    values,
+    JSON.stringify({
+      global: { imageRegistry: "mirror.internal:5000" },
+      image: { digest: `sha256:${"1".repeat(64)}` },
+      extraVolumes: [{ name: "extra-ca", configMap: { name: "extra-ca" } }],
+      extraVolumeMounts: [{ name: "extra-ca", mountPath: "/etc/extra-ca", readOnly: true }],
+      startupProbe: { httpGet: { path: "/healthz", port: "metrics" }, failureThreshold: 30 },
+      webhooks: { objectSelector, matchConditions: conditions },
+      logLevel: "trace",
+      priorityClassName: "",
+    }),
+  );
+  const objects = await render(t, [values]);
+  const pod = the(objects, "Deployment").spec.template.spec;
+  const [container] = pod.containers;
+  t.is(
+    container.image,
+    `mirror.internal:5000/digestpin/digestpin:0.1.0@sha256:${"1".repeat(64)}`,
+    "the registry replaced, the path and digest kept",
+  );
+  t.deepEqual(container.volumeMounts, [
+    { name: "tmp", mountPath: "/tmp" },
+    { name: "extra-ca", mountPath: "/etc/extra-ca", readOnly: true },
+  ]);
+  t.deepEqual(pod.volumes.at(-1), { name: "extra-ca", configMap: { name: "extra-ca" } });
+  t.deepEqual(container.startupProbe, {
+    httpGet: { path: "/healthz", port: "metrics" },
+    failureThreshold: 30,
+  });
+  t.true((container.args as string[]).includes("--log-level=trace"));
+  t.is(pod.priorityClassName, undefined, "empty: the cluster's default");
+
+  const file = fileFor(NS);
+  const webhooks = renderedWebhooks(objects);
+  t.deepEqual(withoutClientConfig(webhooks.mutating), [
+    { ...file.mutating[0], objectSelector, matchConditions: conditions },
+  ]);
+  t.deepEqual(withoutClientConfig(webhooks.validating), [
+    { ...file.validating[0], objectSelector, matchConditions: conditions },
+    file.validating[1],
+  ]);
+
+  // An image.repository without a registry (Docker Hub's) gets the mirror in front.
+  const hub = await render(
+    t,
+    [],
+    ["global.imageRegistry=mirror.internal", "image.repository=acme/digestpin"],
+  );
+  t.is(
+    the(hub, "Deployment").spec.template.spec.containers[0].image,
+    "mirror.internal/acme/digestpin:0.1.0",
+  );
 });
 
 test("mutateTemplates adds the template rules to the mutating webhook and passes --mutate-templates", async (t) => {

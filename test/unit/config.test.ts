@@ -55,8 +55,13 @@ test("mistakes are named", (t) => {
   t.is(parseServeConfig(["--help"], {}).ok, "help");
 });
 
-test("a kubeconfig from the flag or KUBECONFIG", (t) => {
-  t.deepEqual(ok(["--policy-configmap", "ns/p"], { KUBECONFIG: "/k" }).kube, { kubeconfig: "/k" });
+test("a kubeconfig from the flag or KUBECONFIG (several files, merged)", (t) => {
+  t.deepEqual(ok(["--policy-configmap", "ns/p"], { KUBECONFIG: "/k" }).kube, {
+    kubeconfig: ["/k"],
+  });
+  t.deepEqual(ok(["--policy-configmap", "ns/p"], { KUBECONFIG: "/a::/b" }).kube, {
+    kubeconfig: ["/a", "/b"],
+  });
   t.deepEqual(ok(["--policy-configmap", "ns/p", "--kubeconfig", "/x"], { KUBECONFIG: "/k" }).kube, {
     kubeconfig: "/x",
   });

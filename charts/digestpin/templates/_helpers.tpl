@@ -51,13 +51,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{/* repository:tag, or repository:tag@digest when a digest is given. */}}
+{{/*
+repository:tag, or repository:tag@digest when a digest is given. global.imageRegistry replaces
+the repository's registry (its first part when that has a "." or ":" or is localhost).
+*/}}
 {{- define "digestpin.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- $repository := .Values.image.repository }}
+{{- with dig "imageRegistry" "" (default (dict) .Values.global) }}
+{{- $parts := splitList "/" $repository }}
+{{- $first := first $parts }}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) }}
+{{- $parts = rest $parts }}
+{{- end }}
+{{- $repository = printf "%s/%s" . (join "/" $parts) }}
+{{- end }}
 {{- if .Values.image.digest }}
-{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- printf "%s:%s@%s" $repository $tag .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- printf "%s:%s" $repository $tag }}
 {{- end }}
 {{- end }}
 
@@ -132,6 +144,12 @@ the overrides of `webhooks.*` in values.yaml; nothing else changes.
 {{- end }}
 {{- with $values.namespaceSelectorExpressions }}
 {{- $_ := set $webhook.namespaceSelector "matchExpressions" (concat $webhook.namespaceSelector.matchExpressions .) }}
+{{- end }}
+{{- with $values.objectSelector }}
+{{- $_ := set $webhook "objectSelector" (deepCopy .) }}
+{{- end }}
+{{- if kindIs "slice" $values.matchConditions }}
+{{- $_ := set $webhook "matchConditions" (deepCopy $values.matchConditions) }}
 {{- end }}
 {{- if and (eq $webhook.name "mutate.digestpin.dev") $values.mutateTemplates }}
 {{- $_ := set $webhook "rules" (concat $webhook.rules $settings.templateRules) }}

@@ -1,4 +1,5 @@
 import { isScalar, Scalar, type Document } from "yaml";
+import { pointerSegments } from "../manifests.ts";
 
 /** An image to write at a JSON pointer of a document. */
 export interface ImageFix {
@@ -14,7 +15,7 @@ export interface ImageFix {
  */
 export function applyFixes(text: string, fixes: readonly ImageFix[]): string {
   const edits = fixes.flatMap((fix) => {
-    const node = fix.document.getIn(segments(fix.pointer), true);
+    const node = fix.document.getIn(pointerSegments(fix.pointer), true);
     if (!isScalar(node) || node.range === undefined || node.range === null) return [];
     return [{ start: node.range[0], end: node.range[1], text: quoted(node, fix.image) }];
   });
@@ -23,15 +24,6 @@ export function applyFixes(text: string, fixes: readonly ImageFix[]): string {
     result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
   }
   return result;
-}
-
-function segments(pointer: string): (string | number)[] {
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((part) =>
-      /^\d+$/.test(part) ? Number(part) : part.replace(/~1/g, "/").replace(/~0/g, "~"),
-    );
 }
 
 /** An image reference has no spaces, quotes or leading indicators: plain stays plain. */

@@ -1,7 +1,7 @@
-import { stringify } from "yaml";
 import { viewOf, type PolicyStore } from "../../pins/index.ts";
 import { repositoryOfKey, type PinRecord } from "../../policy/index.ts";
 import type { CliIO } from "../command.ts";
+import { formatList, type ListFormat, type ListShape } from "../output.ts";
 
 /** Which pins `pins list` shows: by registry, repository (`registry/repository`) and tag. */
 export interface PinFilter {
@@ -9,8 +9,6 @@ export interface PinFilter {
   readonly repository?: string | undefined;
   readonly tag?: string | undefined;
 }
-
-export type ListFormat = "table" | "json" | "yaml";
 
 /** One listed pin: the record and the documents it is in. */
 export interface ListedPin {
@@ -39,7 +37,15 @@ export function selects(filter: PinFilter, key: string): boolean {
   );
 }
 
-/** `digestpin pins list`: every pin in force, where it is kept, filtered; table, JSON or YAML. */
+/** How `pins list` prints: KEY, DIGEST, PINNED AT, PINNED BY, IN; -o name prints the keys. */
+const pinList: ListShape<ListedPin> = {
+  header: ["KEY", "DIGEST", "PINNED AT", "PINNED BY", "IN"],
+  row: (pin) => [pin.key, pin.digest, pin.pinnedAt ?? "", pin.pinnedBy ?? "", pin.in.join(",")],
+  name: (pin) => pin.key,
+  object: (pin) => pin,
+};
+
+/** `digestpin pins list`: every pin in force, where it is kept, filtered, in `format`. */
 export async function listPins(
   store: PolicyStore,
   filter: PinFilter,
@@ -61,31 +67,6 @@ export async function listPins(
       history: pin.history,
       in: view.holders(pin.key).map((d) => d.name),
     }));
-  if (format === "json") io.stdout(`${JSON.stringify(pins, null, 2)}\n`);
-  else if (format === "yaml") io.stdout(stringify(pins, { lineWidth: 0 }));
-  else io.stdout(table(pins, noHeaders));
+  io.stdout(formatList(pins, pinList, format, noHeaders));
   return 0;
-}
-
-function table(pins: readonly ListedPin[], noHeaders: boolean): string {
-  const rows = pins.map((pin) => [
-    pin.key,
-    pin.digest,
-    pin.pinnedAt ?? "",
-    pin.pinnedBy ?? "",
-    pin.in.join(","),
-  ]);
-  const all = noHeaders ? rows : [["KEY", "DIGEST", "PINNED AT", "PINNED BY", "IN"], ...rows];
-  const widths = all[0]?.map((_, column) =>
-    Math.max(...all.map((row) => row[column]?.length ?? 0)),
-  );
-  return all
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths?.[column] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .map((line) => `${line}\n`)
-    .join("");
 }

@@ -10,19 +10,20 @@ import {
   policyTargetUsage,
   reportPolicyError,
 } from "../policy-target.ts";
-import { listPins, type ListFormat } from "./list.ts";
+import { outputOptions, outputUsage, readFormat } from "../output.ts";
+import { listPins } from "./list.ts";
 import { migratePins } from "./migrate.ts";
 import { removePinsFrom } from "./remove.ts";
 
 const usage = `Usage:
-  digestpin pins list [--registry HOST] [--repository REPO] [--tag TAG] [-o table|json|yaml]
+  digestpin pins list [--registry HOST] [--repository REPO] [--tag TAG] [-o FORMAT]
   digestpin pins remove NAME:TAG… --reason TEXT [--by NAME] [--dry-run]
   digestpin pins migrate [--from CONFIGMAP]… [--dry-run]
 
 list     Every pin in force, with the documents that keep it (digestpin's pin store, the
          policy, a pins ConfigMap or file). Filters: --registry (e.g. docker.io), --repository
-         (registry/repository, or repository), --tag. -o table (default), json or yaml;
-         --no-headers drops the table's header.
+         (registry/repository, or repository), --tag. -o table (default), json, yaml or
+         name (the keys); --no-headers drops the table's header.
 remove   Takes pins out of force. Each stays under 'removed' in its document, with its digest
          first in its history and who removed it, when and why. A pin in a ConfigMap that
          Helm, Argo CD or Flux manages is refused: remove it where that tool takes it from.
@@ -33,9 +34,7 @@ migrate  Moves the pins of the policy ConfigMap (and of the trust-on-first-use C
          back is harmless (one digest in two places is allowed).
 
 Options:
-  -o, --output FORMAT         list: table, json or yaml
-  --no-headers                list: no header line
-  --registry, --repository, --tag   list: filters
+${outputUsage}  --registry, --repository, --tag   list: filters
   --reason TEXT, --by NAME, --dry-run   remove and migrate, as for pin
   --from CONFIGMAP            migrate: also this pins ConfigMap (in digestpin's namespace)
 ${policyTargetUsage}
@@ -55,8 +54,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     pinsCommand,
     args,
     {
-      output: { type: "string", short: "o" },
-      "no-headers": { type: "boolean" },
+      ...outputOptions,
       registry: { type: "string" },
       repository: { type: "string" },
       tag: { type: "string" },
@@ -78,14 +76,14 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     switch (subcommand) {
       case "list": {
         if (rest.length > 0) return fail(`unexpected argument "${rest[0] ?? ""}"`);
-        const format = values.output ?? "table";
-        if (!isFormat(format)) return fail(`-o ${format}: give table, json or yaml`);
+        const format = readFormat(values.output);
+        if ("problem" in format) return fail(format.problem);
         const filter = {
           registry: values.registry,
           repository: values.repository,
           tag: values.tag,
         };
-        return await listPins(store, filter, format, values["no-headers"] === true, io);
+        return await listPins(store, filter, format.format, values["no-headers"] === true, io);
       }
       case "remove": {
         if (rest.length === 0) return fail("give the pins to remove (NAME:TAG…)");
@@ -149,8 +147,4 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     }
     return reportPolicyError(`pins ${subcommand}`, error, io);
   }
-}
-
-function isFormat(format: string): format is ListFormat {
-  return format === "table" || format === "json" || format === "yaml";
 }

@@ -74,7 +74,7 @@ test("a kubeconfig that is not YAML: which file and why, for serve and for the C
   );
   noStack(t, serve);
   const approve = await digestpin("approve", "busybox:1.36", "--reason", "x", "--kubeconfig", bad);
-  t.is(approve.exitCode, 1);
+  t.is(approve.exitCode, 2, "an error that stopped the command");
   t.regex(approve.stderr, new RegExp(`^digestpin approve: cannot read kubeconfig ${bad}: `));
   noStack(t, approve);
 });
@@ -88,7 +88,7 @@ test("a kubeconfig without a current context", async (t) => {
     "--kubeconfig",
     empty,
   );
-  t.is(run.exitCode, 1);
+  t.is(run.exitCode, 2, "an error, not a denial");
   t.regex(run.stderr, /names no cluster \(no current-context\); check its current-context/);
   noStack(t, run);
 });
@@ -110,7 +110,7 @@ test("an API server that is not there: its URL and the context", async (t) => {
     "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: web, image: busybox:1.36}]\n",
   );
   const check = await digestpin("check", "-f", manifest, "--kubeconfig", config);
-  t.is(check.exitCode, 1);
+  t.is(check.exitCode, 2, "an error, not a denial");
   t.regex(
     check.stderr,
     new RegExp(

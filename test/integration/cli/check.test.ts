@@ -107,13 +107,14 @@ test("check: a table of every image's decision, denials explained, exit 1", asyn
   t.deepEqual(rows[0], ["FILE", "OBJECT", "PLACE", "IMAGE", "DECISION", "REASON"]);
   const web = join(dir, "apps", "web.yaml");
   const debug = join(dir, "debug.json");
+  // FILE:LINE, the line of the image in its file.
   t.deepEqual(rows.slice(1), [
-    [web, "Deployment/shop/web", "containers[web]", set.good.ref, "mutate", "pinned"],
-    [web, "CronJob/report", "initContainers[fetch]", set.good.ref, "mutate", "pinned"],
-    [web, "CronJob/report", "containers[report]", set.drifted.ref, "deny", "drift"],
-    [debug, "Pod/debug", "containers[shell]", set.unpinned, "deny", "unpinned"],
+    [`${web}:12`, "Deployment/shop/web", "containers[web]", set.good.ref, "mutate", "pinned"],
+    [`${web}:27`, "CronJob/report", "initContainers[fetch]", set.good.ref, "mutate", "pinned"],
+    [`${web}:28`, "CronJob/report", "containers[report]", set.drifted.ref, "deny", "drift"],
+    [`${debug}:22`, "Pod/debug", "containers[shell]", set.unpinned, "deny", "unpinned"],
     [
-      debug,
+      `${debug}:29`,
       "Pod/debug",
       "volumes[tools]",
       `${set.good.ref.split(":1")[0]}@${set.good.digest}`,
@@ -123,11 +124,11 @@ test("check: a table of every image's decision, denials explained, exit 1", asyn
   ]);
   t.true(
     run.stdout.includes(
-      `${web} CronJob/report containers[report]: image "${set.drifted.ref}": the tag moved.`,
+      `${web}:28 CronJob/report containers[report]: image "${set.drifted.ref}": the tag moved.`,
     ),
   );
   t.true(run.stdout.includes(`but the registry now serves ${set.moved.digest}`));
-  t.true(run.stdout.includes(`${debug} Pod/debug containers[shell]: image "${set.unpinned}"`));
+  t.true(run.stdout.includes(`${debug}:22 Pod/debug containers[shell]: image "${set.unpinned}"`));
   t.regex(run.stderr, /5 images: 2 denied, 2 rewritten to a digest, 1 admitted unchanged/);
 });
 

@@ -1,5 +1,9 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import test from "ava";
+import { stringify } from "yaml";
 import { putConfigMap, readConfigMapData } from "../../harness/kube-configmaps.ts";
+import { runCli } from "../../helpers/run-cli.ts";
 import {
   cli,
   configMapPins,
@@ -255,4 +259,58 @@ test("the policy ConfigMap replaced by a sync (another field manager, server-sid
   t.is(applied.exitCode, 0, applied.stderr);
   t.is((await configMapPins(bed, namespace)).text, `${HEADER}mode: enforce\n`);
   t.is((await storePins(bed, namespace)).pins.get(ref)?.digest, pushed.digest);
+});
+
+test("kubectl conventions: $KUBECONFIG's files merged, --context picks one, -n the namespace", async (t) => {
+  const bed = testbed();
+  const namespace = await bed.cluster.namespace(t, "conventions");
+  const ref = bed.registry.ref("team/conventions:1");
+  await putPolicy(bed, namespace, `${HEADER}pins:\n  ${ref}: sha256:${"c".repeat(64)}\n`);
+  // A first file whose current-context leads nowhere: kubectl takes its current-context.
+  const elsewhere = join(bed.home, `elsewhere-${namespace}.kubeconfig`);
+  await writeFile(
+    elsewhere,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "elsewhere", cluster: { server: "https://127.0.0.1:1" } }],
+      users: [{ name: "nobody", user: { token: "x" } }],
+      contexts: [{ name: "elsewhere", context: { cluster: "elsewhere", user: "nobody" } }],
+      "current-context": "elsewhere",
+    }),
+  );
+  const env = { HOME: bed.home, KUBECONFIG: `${elsewhere}:${bed.cluster.kubeconfigPath}` };
+  const unreachable = await runCli(["pins", "list", "-n", namespace], env);
+  t.is(unreachable.status, 1);
+  t.regex(
+    unreachable.stderr,
+    /^digestpin pins list: cannot reach the API server https:\/\/127\.0\.0\.1:1 \(kubeconfig context "elsewhere"\) to .*\n$/,
+  );
+  const listed = await runCli(
+    ["pins", "list", "-n", namespace, "--context", "digestpin-testbed", "-o", "name"],
+    env,
+  );
+  t.is(listed.status, 0, listed.stderr);
+  t.deepEqual(listed.lines, [ref]);
+  const timed = await runCli(
+    [
+      "pins",
+      "list",
+      "--namespace",
+      namespace,
+      "--context",
+      "digestpin-testbed",
+      "--request-timeout",
+      "30s",
+      "--no-headers",
+    ],
+    env,
+  );
+  t.is(timed.status, 0, timed.stderr);
+  t.regex(
+    timed.lines[0] ?? "",
+    new RegExp(
+      `^${ref.replace(/[.]/g, "\\.")}\\s+sha256:c{64}\\s+configmap ${namespace}/digestpin-policy$`,
+    ),
+  );
 });

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { connect, type PeerCertificate } from "node:tls";
 import test from "ava";
@@ -146,6 +147,11 @@ test("probes and metrics live on the plain port", async (t) => {
     /digestpin_image_decisions_total\{endpoint="mutate",action="mutate",reason="pinned"\} 1/,
   );
   t.regex(metrics, /digestpin_admission_review_duration_seconds_count\{endpoint="mutate"\} 1/);
+  const { version } = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
+  t.true(
+    metrics.includes(`digestpin_build_info{version="${version}",node="${process.version}"} 1`),
+    "the build's version and Node.js",
+  );
 });
 
 test("shutdown: readiness fails first, in-flight reviews finish, then the port closes", async (t) => {

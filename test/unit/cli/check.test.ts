@@ -91,7 +91,7 @@ test("mode warn admits what it would deny: exit 0, the reason says so", async (t
   t.regex(run.stdout, /Pod\/p\s+containers\[c\]\s+busybox:1\s+allow\s+unpinned \(would deny\)/);
 });
 
-test("unreadable manifests fail the check, naming the line", async (t) => {
+test("unreadable manifests stop the check (exit 2), naming the line", async (t) => {
   const dir = await workspace(t, { "bad.yaml": "kind: Pod\nspec: [unclosed\n" });
   const run = await runCli([
     "check",
@@ -100,7 +100,7 @@ test("unreadable manifests fail the check, naming the line", async (t) => {
     "--policy",
     join(dir, "policy.yaml"),
   ]);
-  t.is(run.status, 1);
+  t.is(run.status, 2, "an error, not a denial");
   t.regex(run.stderr, /bad\.yaml:\d+:\d+: /);
 });
 
@@ -117,7 +117,7 @@ test("an invalid policy is reported with its issues; no manifests is a usage err
     "--policy",
     join(dir, "policy.yaml"),
   ]);
-  t.is(run.status, 1);
+  t.is(run.status, 2, "an error, not a denial");
   t.regex(
     run.stderr,
     /the policy is invalid; fix it first:\n {2}.*policy\.yaml:3:7: mode: "strict" is not one of/,

@@ -9,7 +9,7 @@ import { runCli } from "../../helpers/run-cli.ts";
 test("digestpin drift: a bad output format, a stray argument, no cluster", async (t) => {
   const format = await runCli(["drift", "-o", "xml"], { HOME: "/nonexistent" });
   t.is(format.status, 2);
-  t.is(format.stderr, "digestpin drift: -o xml: use one of table, json, yaml\n");
+  t.is(format.stderr, "digestpin drift: -o xml: give table, json, yaml or name\n");
   const stray = await runCli(["drift", "busybox:1.36"], { HOME: "/nonexistent" });
   t.is(stray.status, 2);
   t.true(stray.stderr.startsWith("digestpin drift: unexpected argument busybox:1.36\n"));

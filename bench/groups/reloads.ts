@@ -51,6 +51,11 @@ const FIRST_SCRAPE_MS = 200;
 /** Where the pins live, and how one more is added (as `digestpin pin` would). */
 interface PinsPlace {
   readonly policy: Parameters<typeof startDigestpin>[0]["policy"];
+  /**
+   * The reviewed Pod's namespace. With a kubeconfig digestpin reads namespace labels: the
+   * namespace must exist, or each review would ask the API server (and log that it is missing).
+   */
+  readonly namespace: string;
   /** Adds the `k`-th new pin (k = 0, 1, …) to what the earlier edits left. */
   edit(k: number): Promise<void>;
 }
@@ -79,6 +84,8 @@ interface RunResult {
   /** Whether `inForceMs` came from the log line of each generation or the 1 s scrapes. */
   readonly inForceFrom: "log" | "scrapes" | "none";
   readonly generations: number;
+  /** Lines logged at warn or above during the run (a review path gone wrong shows here). */
+  readonly warnings: number;
 }
 
 function metricValue(text: string, name: string): number {
@@ -130,6 +137,12 @@ async function generationsLogged(
   return found;
 }
 
+/** Lines digestpin logged at level warn or above (pino: 40 and up) so far. */
+async function warningsLogged(logFile: string): Promise<number> {
+  const text = await readFile(logFile, "utf8");
+  return (text.match(/^\{"level":(?:[4-9]\d)\b/gm) ?? []).length;
+}
+
 /** Manifest requests (HEAD or GET) the registry has answered so far, from its access log. */
 async function manifestReads(registry: BenchRegistry): Promise<number> {
   const requests = await registry.registry.manifestRequests();
@@ -151,14 +164,17 @@ export async function reloadsGroup(
   const warmPins = registry.warm.map(
     (image) => [`${registry.host}/${image.repository}:${image.tag}`, image.digest] as const,
   );
-  const body = JSON.stringify(
-    podReview({
-      uid: "5d2c7a1e-3b4f-4e6a-8c9d-0e1f2a3b4c5d",
-      namespace: "shop",
-      images: registry.warm.map((image) => image.ref) as [string, string, string],
-    }),
-  );
-  const bodyFile = await ctx.file("reloads-review.json", body);
+  /** The warm review of a Pod in `namespace`, and the file the load driver sends it from. */
+  const review = async (namespace: string): Promise<{ body: string; bodyFile: string }> => {
+    const body = JSON.stringify(
+      podReview({
+        uid: "5d2c7a1e-3b4f-4e6a-8c9d-0e1f2a3b4c5d",
+        namespace,
+        images: registry.warm.map((image) => image.ref) as [string, string, string],
+      }),
+    );
+    return { body, bodyFile: await ctx.file(`reloads-review-${namespace}.json`, body) };
+  };
   const policyText = (pins: readonly (readonly [string, string])[]): string =>
     benchPolicy({
       registryHost: registry.host,
@@ -178,6 +194,7 @@ export async function reloadsGroup(
     let added = "";
     return {
       policy: { file },
+      namespace: "shop",
       async edit(k) {
         added += pinLines(generatedPins(1, n + k));
         // Atomically, as `digestpin pin` and editors do: a new file renamed over the old one.
@@ -202,6 +219,7 @@ export async function reloadsGroup(
       await putConfigMap(cluster.kubeConfig, namespace, `pins-${i}`, { "pins.yaml": text }, label);
     const added = shards.map(() => "");
     return {
+      namespace,
       policy: {
         configMap: `${namespace}/digestpin-policy`,
         kubeconfig: cluster.kubeconfigPath,
@@ -226,9 +244,11 @@ export async function reloadsGroup(
     target: { metricsUrl: string; url: string; logFile: string },
     place: PinsPlace,
     withEdits: boolean,
+    bodyFile: string,
   ): Promise<RunResult> => {
     const before = await scrape(target.metricsUrl); // also resets the event-loop delay maximum
     const requestsBefore = await manifestReads(registry);
+    const warningsBefore = await warningsLogged(target.logFile);
     const spawned = Date.now();
     const state = { done: false };
     const finished = (): boolean => state.done;
@@ -283,6 +303,7 @@ export async function reloadsGroup(
       scrapes.push(last);
     }
     const registryRequests = (await manifestReads(registry)) - requestsBefore;
+    await sleep(250); // digestpin writes its log off the event loop: let the last lines land
 
     // Edit k is in force when a generation holding its pin is: from the log line of each
     // generation if there is one, else from the 1 s scrapes.
@@ -310,6 +331,7 @@ export async function reloadsGroup(
       inForceMs,
       inForceFrom,
       generations: last.generation - before.generation,
+      warnings: (await warningsLogged(target.logFile)) - warningsBefore,
     };
   };
 
@@ -331,6 +353,7 @@ export async function reloadsGroup(
         name,
       });
       ctx.teardown(() => digestpin.child.stop());
+      const { body, bodyFile } = await review(place.namespace);
       const first = await ctx.post(digestpin.url, body);
       if (first.status !== 200 || !first.text.includes(EXPECT_PATCH))
         throw new Error(
@@ -341,11 +364,11 @@ export async function reloadsGroup(
         throw new Error(`reloads: ${count(n)} pins from ${label}, ${loaded} in force`);
       const target = { ...digestpin, logFile: digestpin.child.logFile };
       ctx.log(`reloads: ${count(n)} pins from ${label}, no edits, ${options.rate} req/s`);
-      const still = await measure(target, place, false);
+      const still = await measure(target, place, false, bodyFile);
       ctx.log(
         `reloads: ${count(n)} pins from ${label}, a pin added every ${options.editEveryMs / 1000} s`,
       );
-      const edited = await measure(target, place, true);
+      const edited = await measure(target, place, true, bodyFile);
       await digestpin.child.stop();
       if (edited.inForceFrom !== "none") sources.add(edited.inForceFrom);
       failures += [still, edited].reduce((sum, r) => sum + r.load.errors + r.load.unexpected, 0);
@@ -382,6 +405,7 @@ export async function reloadsGroup(
           `${ms(result.load.latencyMs.p50)} / ${ms(result.load.latencyMs.p99)} / ${ms(result.load.latencyMs.max)}`,
           count(result.load.achievedRate),
           count(result.load.errors + result.load.unexpected),
+          count(result.warnings),
           `${result.edits} / ${result.generations}`,
           `${ms(result.stallMs)} / ${ms(result.typicalStallMs)}`,
           result.editStallsMs.length === 0
@@ -436,6 +460,7 @@ export async function reloadsGroup(
           "p50 / p99 / max ms",
           "req/s",
           "failed",
+          "warnings logged",
           "edits / generations",
           "stall ms: max / median of reads",
           "stall ms per edit",

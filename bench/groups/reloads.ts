@@ -10,6 +10,7 @@ import type { BenchRegistry } from "../fixtures/registry.ts";
 import type { OpenLoopSummary } from "../load/open-loop.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { openLoop } from "../lib/load.ts";
+import { cpuMsOf } from "../lib/process.ts";
 import { count, ms, type Check, type GroupResult } from "../lib/report.ts";
 import { median } from "../lib/stats.ts";
 import { startDigestpin } from "../lib/servers.ts";
@@ -84,6 +85,8 @@ interface RunResult {
   /** Whether `inForceMs` came from the log line of each generation or the 1 s scrapes. */
   readonly inForceFrom: "log" | "scrapes" | "none";
   readonly generations: number;
+  /** CPU time digestpin used during the run (user + system), ms. */
+  readonly cpuMs: number;
   /** Lines logged at warn or above during the run (a review path gone wrong shows here). */
   readonly warnings: number;
 }
@@ -241,7 +244,7 @@ export async function reloadsGroup(
   };
 
   const measure = async (
-    target: { metricsUrl: string; url: string; logFile: string },
+    target: { metricsUrl: string; url: string; logFile: string; pid: number },
     place: PinsPlace,
     withEdits: boolean,
     bodyFile: string,
@@ -249,6 +252,7 @@ export async function reloadsGroup(
     const before = await scrape(target.metricsUrl); // also resets the event-loop delay maximum
     const requestsBefore = await manifestReads(registry);
     const warningsBefore = await warningsLogged(target.logFile);
+    const cpuBefore = await cpuMsOf(target.pid);
     const spawned = Date.now();
     const state = { done: false };
     const finished = (): boolean => state.done;
@@ -287,6 +291,7 @@ export async function reloadsGroup(
       }
     })();
     const load = await loading;
+    const cpuMs = (await cpuMsOf(target.pid)) - cpuBefore;
     await Promise.all([scraping, editing]);
     scrapes.push(await scrape(target.metricsUrl));
     const during = scrapes.map((s) => s.lagMaxMs);
@@ -331,6 +336,7 @@ export async function reloadsGroup(
       inForceMs,
       inForceFrom,
       generations: last.generation - before.generation,
+      cpuMs,
       warnings: (await warningsLogged(target.logFile)) - warningsBefore,
     };
   };
@@ -362,7 +368,7 @@ export async function reloadsGroup(
       const loaded = (await scrape(digestpin.metricsUrl)).pins;
       if (loaded !== n + warmPins.length)
         throw new Error(`reloads: ${count(n)} pins from ${label}, ${loaded} in force`);
-      const target = { ...digestpin, logFile: digestpin.child.logFile };
+      const target = { ...digestpin, logFile: digestpin.child.logFile, pid: digestpin.child.pid };
       ctx.log(`reloads: ${count(n)} pins from ${label}, no edits, ${options.rate} req/s`);
       const still = await measure(target, place, false, bodyFile);
       ctx.log(
@@ -406,6 +412,7 @@ export async function reloadsGroup(
           count(result.load.achievedRate),
           count(result.load.errors + result.load.unexpected),
           count(result.warnings),
+          (result.cpuMs / 1000).toFixed(1),
           `${result.edits} / ${result.generations}`,
           `${ms(result.stallMs)} / ${ms(result.typicalStallMs)}`,
           result.editStallsMs.length === 0
@@ -461,6 +468,7 @@ export async function reloadsGroup(
           "req/s",
           "failed",
           "warnings logged",
+          "digestpin CPU s",
           "edits / generations",
           "stall ms: max / median of reads",
           "stall ms per edit",
@@ -469,6 +477,7 @@ export async function reloadsGroup(
         rows: detailRows,
         notes: [
           `failed: errors and answers without the JSON patch (all runs: ${failures}). generations: how far digestpin_policy_generation advanced during the run. ` +
+            "digestpin CPU: user + system time of the digestpin serve process from the start of the load driver to its end (/proc). " +
             `Stall: max and median of the ${options.scrapeEveryMs / 1000} s reads' maxima during the run (the median is the machine's own noise: CPU shared with the load driver, the API server and other work); ` +
             "per edit: the maximum of the read covering the moment the edit came in force, smallest–largest.",
         ],

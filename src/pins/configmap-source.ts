@@ -2,10 +2,10 @@ import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
 import { watchConfigMaps, type ConfigMapWatch, type EventRecorder } from "../kube/index.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
 import {
-  assemblePolicy,
-  checkPolicyDocument,
+  PolicyAssembler,
   configMapSource,
   DocumentCache,
+  DocumentParser,
   PINS_KEY,
   PINS_LABEL_SELECTOR,
   POLICY_CONFIGMAP,
@@ -37,14 +37,19 @@ export interface ConfigMapSourceOptions extends PolicyHolderOptions {
 /**
  * The policy from ConfigMaps in the webhook's namespace, followed with two informers (watches,
  * not polling): the policy ConfigMap, and every ConfigMap labelled digestpin.dev/pins=true.
- * Each ConfigMap is parsed once per resourceVersion; after any change all documents are merged
- * again and the result swapped in whole. An invalid change keeps the policy in force, and is
+ * Each ConfigMap is parsed once per resourceVersion (a large one in a worker thread); after a
+ * change only the pins of the ConfigMaps that changed are merged again (PolicyAssembler), and
+ * the result is swapped in whole. An invalid change keeps the policy in force, and is
  * logged, counted and reported as a Warning Event on the ConfigMaps concerned.
  */
 export class ConfigMapPolicySource implements PolicySource {
   readonly #options: ConfigMapSourceOptions;
   readonly #holder: PolicyHolder;
   readonly #cache = new DocumentCache();
+  readonly #assembler = new PolicyAssembler();
+  readonly #parser = new DocumentParser();
+  /** Merges run one after the other (a large ConfigMap is parsed in a worker meanwhile). */
+  #queue: Promise<void> = Promise.resolve();
   readonly #policyName: string;
   readonly #logger: Logger;
   readonly #policyWatch: ConfigMapWatch;
@@ -103,24 +108,31 @@ export class ConfigMapPolicySource implements PolicySource {
   async start(): Promise<void> {
     await Promise.all([this.#policyWatch.start(), this.#pinsWatch.start()]);
     this.#started = true;
-    this.#rebuild();
+    await this.#rebuild();
   }
 
   async stop(): Promise<void> {
     this.#started = false;
     clearTimeout(this.#timer);
     await Promise.all([this.#policyWatch.stop(), this.#pinsWatch.stop()]);
+    await this.#queue;
+    await this.#parser.close();
   }
 
   #schedule(): void {
     if (!this.#started) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      this.#rebuild();
+      void this.#rebuild();
     }, this.#options.debounceMs ?? 25);
   }
 
-  #rebuild(): void {
+  #rebuild(): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#merge());
+    return this.#queue;
+  }
+
+  async #merge(): Promise<void> {
     if (!this.#policyWatch.synced || !this.#pinsWatch.synced) return;
     const policyMap = this.#policyWatch.list().find((cm) => nameOf(cm) === this.#policyName);
     const pinMaps = this.#pinsWatch
@@ -139,17 +151,16 @@ export class ConfigMapPolicySource implements PolicySource {
     );
     this.#applied = versions;
     this.#cache.retain(new Set(versions.keys()));
-    const policy =
+    const [policy, ...pins] = await Promise.all([
       policyMap === undefined
         ? unreadable(
             this.#source(this.#policyName),
             `the policy ConfigMap does not exist; create it with key ${POLICY_KEY}`,
           )
-        : this.#parse(policyMap, POLICY_KEY, "Policy");
-    const assembled = assemblePolicy(
-      policy,
-      pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins")),
-    );
+        : this.#parse(policyMap, POLICY_KEY, "Policy"),
+      ...pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins")),
+    ]);
+    const assembled = this.#assembler.assemble(policy, pins);
     if (assembled.ok) {
       this.#holder.accept(assembled.policy);
       return;
@@ -159,14 +170,14 @@ export class ConfigMapPolicySource implements PolicySource {
     this.#reporter?.report(assembled.issues, present, changed);
   }
 
-  #parse(configMap: V1ConfigMap, key: string, expect: "Policy" | "Pins"): DocumentResult {
+  #parse(configMap: V1ConfigMap, key: string, expect: "Policy" | "Pins"): Promise<DocumentResult> {
     const name = nameOf(configMap);
     const source = this.#source(name);
-    return this.#cache.get(name, configMap.metadata?.resourceVersion ?? "", () => {
+    return this.#cache.load(name, configMap.metadata?.resourceVersion ?? "", async () => {
       const text = configMap.data?.[key];
       return text === undefined
         ? unreadable(source, `has no key ${key}; put the ${expect} document there`)
-        : checkPolicyDocument(text, source, { expect });
+        : this.#parser.document(text, source, expect);
     });
   }
 

@@ -1,4 +1,5 @@
 import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
+import { managedBy } from "./managed-by.ts";
 import { DigestpinError, invariantBroken } from "../errors.ts";
 import { ConfigMapConflictError, ConfigMaps } from "../kube/index.ts";
 import {
@@ -71,8 +72,15 @@ export class PolicyConfigMaps implements PolicyStore<ConfigMapSnapshot> {
     const add = (configMap: V1ConfigMap, key: string, kind: StoredDocument["kind"]) => {
       const name = configMap.metadata?.name ?? "";
       const source = configMapSource(this.layout.namespace, name);
-      const owned = kind === "Pins" && isStoreName(this.layout, name);
-      documents.push({ name: source, kind, text: configMap.data?.[key] ?? "", owned });
+      const store = kind === "Pins" && isStoreName(this.layout, name);
+      const manager = store ? undefined : managedBy(configMap);
+      documents.push({
+        name: source,
+        kind,
+        text: configMap.data?.[key] ?? "",
+        owned: store,
+        ...(manager !== undefined && { managedBy: manager }),
+      });
       configMaps.set(source, { configMap, key });
     };
     add(policy, POLICY_KEY, "Policy");

@@ -21,6 +21,12 @@ export interface StoredDocument {
    * ConfigMap and people's pins ConfigMaps belong to Helm, GitOps or their teams.
    */
   readonly owned: boolean;
+  /**
+   * The tool that syncs it (Helm, Argo CD, Flux), when one does: changes there would be undone.
+   * A document neither owned nor managed is people's (kubectl edit): pins in it are changed in
+   * place, new pins never go there.
+   */
+  readonly managedBy?: string;
   /** For a document of a local file: where in the file it is, for issues and writes. */
   readonly inFile?: FileDocument;
 }

@@ -46,11 +46,15 @@ export class CoalescingCache<V> {
     if (cached !== undefined) return cached;
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
-      pending = load().then((value) => {
-        this.set(key, value, ttlOf(value));
+      const loading: Promise<V> = load().then((value) => {
+        // Not when the key was forgotten meanwhile: the answer may be from before the change.
+        if (this.#inflight.get(key) === loading) this.set(key, value, ttlOf(value));
         return value;
       });
-      const settled = () => this.#inflight.delete(key);
+      pending = loading;
+      const settled = () => {
+        if (this.#inflight.get(key) === loading) this.#inflight.delete(key);
+      };
       pending.then(settled, settled);
       this.#inflight.set(key, pending);
     }
@@ -59,5 +63,12 @@ export class CoalescingCache<V> {
 
   clear(): void {
     this.#entries.clear();
+    this.#inflight.clear();
+  }
+
+  /** Forgets the keys `forget` selects, cached or loading (a load in flight is not cached). */
+  deleteWhere(forget: (key: string) => boolean): void {
+    for (const key of this.#entries.keys()) if (forget(key)) this.#entries.delete(key);
+    for (const key of this.#inflight.keys()) if (forget(key)) this.#inflight.delete(key);
   }
 }

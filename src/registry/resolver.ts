@@ -103,6 +103,23 @@ export class Resolver {
     this.#cache.clear();
   }
 
+  /**
+   * Forgets the cached answers for these tags (`registry/repository:tag`, as pin keys are
+   * written), whatever the credentials: after their pin changed, the next review asks again.
+   */
+  forgetTags(tags: Iterable<string>): void {
+    const names = new Set<string>();
+    for (const tag of tags) {
+      const colon = tag.lastIndexOf(":");
+      if (colon > tag.lastIndexOf("/")) names.add(`${tag.slice(0, colon)}|${tag.slice(colon + 1)}`);
+    }
+    if (names.size === 0) return;
+    this.#cache.deleteWhere((key) => {
+      const second = key.indexOf("|", key.indexOf("|") + 1);
+      return names.has(key.slice(0, second));
+    });
+  }
+
   async close(): Promise<void> {
     await this.#directory.close();
   }

@@ -13,11 +13,15 @@ import {
 const RETIRE_AFTER_MS = 60_000;
 
 /**
- * The registry resolver for the policy in force: the same one (open connections) while the
- * policy's registries and cacheTTL stay the same, a new one when they change. Each new policy
- * (an approval, a new pin) empties the cache of registry answers, so the next review asks the
- * registry again: a cached answer from before an approval would otherwise contradict the new
- * pin ("pinned NEW, the registry serves OLD") until it expired.
+ * The registry resolver for the policy in force: the same one (open connections, cached
+ * answers) while the policy's registries and cacheTTL stay the same, a new one when they
+ * change. A new policy that changed pins forgets the cached answers for those tags only, so the
+ * next review of them asks the registry again (a cached answer from before an approval would
+ * otherwise contradict the new pin, "pinned NEW, the registry serves OLD", until it expired),
+ * and every other answer stays: recording pins does not send reviews back to the registry.
+ * Pins themselves are never cached here: a changed pin is in force at once. The policy source
+ * tells it of each new policy (policyChanged); a policy it was not told of, or one built whole,
+ * empties the cache.
  */
 export class PolicyResolver {
   readonly #policy: () => Policy | undefined;
@@ -28,6 +32,8 @@ export class PolicyResolver {
   /** The settings object the resolver was last checked against, and their serialized form. */
   #seen: Policy["settings"] | undefined;
   #key = "";
+  /** The last policy policyChanged was told of (its changes are already applied). */
+  #announced: Policy | undefined;
 
   constructor(policy: () => Policy | undefined, metrics?: Metrics) {
     this.#policy = policy;
@@ -52,6 +58,13 @@ export class PolicyResolver {
     }
   };
 
+  /** To be called with every policy put in force, in order (PolicySource.onChange). */
+  readonly policyChanged = (policy: Policy): void => {
+    this.#announced = policy;
+    if (policy.pinChanges === undefined) this.#resolver?.clearCache();
+    else this.#resolver?.forgetTags(policy.pinChanges);
+  };
+
   async close(): Promise<void> {
     await this.#resolver?.close();
   }
@@ -60,7 +73,7 @@ export class PolicyResolver {
     const policy = this.#policy();
     if (this.#resolver !== undefined && policy === this.#seenPolicy) return this.#resolver;
     this.#seenPolicy = policy;
-    this.#resolver?.clearCache();
+    if (policy !== this.#announced) this.#resolver?.clearCache();
     const settings = policy?.settings;
     // A new policy generation (a pin added) usually keeps its settings: compare cheaply first.
     if (this.#resolver !== undefined && settings === this.#seen) return this.#resolver;

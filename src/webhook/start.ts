@@ -74,6 +74,7 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
   });
   await tls.start();
   const resolver = new PolicyResolver(() => policy.current(), metrics);
+  policy.onChange(resolver.policyChanged);
   const facts = new PolicyImageFacts(() => policy.current());
   // The store lives where the policy source reads pins: the policy ConfigMap's namespace.
   const recorder =

@@ -2,7 +2,7 @@ import test from "ava";
 import { parse } from "yaml";
 import { podManifest, tryCreate, yamlDocuments } from "../harness/e2e-objects.ts";
 import type { Shell } from "../harness/e2e-shell.ts";
-import { sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
+import { PIN_STORE_SHARD, sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
 import { waitFor } from "../harness/wait.ts";
 
 // Scenario 1: the attack of /work/shared/seed-mutable-tags.md ("harmless:1.0" re-pushed with new
@@ -56,7 +56,7 @@ test.serial(
     const image = registry.ref("martes13/harmless:1.0");
     const harmless = await crane.pushFiles(image, { harmless: "" });
 
-    // Pin it against the cluster's policy ConfigMap, then deploy it.
+    // Pin it against the cluster (into digestpin's pin store), then deploy it.
     const generation = await env.webhook.metric("digestpin_policy_generation");
     const pin = await sh.digestpin([
       "pin",
@@ -70,7 +70,7 @@ test.serial(
     t.is(
       pin.output,
       `pinned  ${image} ${harmless.digest}\n` +
-        `1 pinned, 0 unchanged, 0 refused, 0 failed (configmap ${SYSTEM_NAMESPACE}/digestpin-policy)\n`,
+        `1 pinned, 0 unchanged, 0 refused, 0 failed (configmap ${SYSTEM_NAMESPACE}/${PIN_STORE_SHARD})\n`,
     );
     await waitFor("the pin to be in force", async () =>
       (await env.webhook.metric("digestpin_policy_generation")) > generation ? true : undefined,
@@ -159,25 +159,33 @@ test.serial(
         `to accept it run digestpin approve ${key} --digest ${harmful.digest} --reason "…".`,
     );
 
-    // Approval 1: a person edits the policy ConfigMap (here: kubectl patch with the new digest).
-    const policy = await env.policyText();
+    // Approval 1: a person edits the pin where it is kept (here: kubectl patch of the pin
+    // store's ConfigMap with the new digest).
+    const storeText = async () =>
+      (
+        await env.core.readNamespacedConfigMap({
+          name: PIN_STORE_SHARD,
+          namespace: SYSTEM_NAMESPACE,
+        })
+      ).data?.["pins.yaml"] ?? "";
+    const policy = await storeText();
     t.true(policy.includes(harmless.digest));
     // By hand, as in `kubectl edit`: the new digest, and why.
     const approved = policy
       .replace(harmless.digest, harmful.digest)
       .replace("reason: reviewed release 1.0", "reason: harmful file reviewed, accepted by hand");
     t.not(approved, policy.replace(harmless.digest, harmful.digest));
-    await sh.write("approve.json", JSON.stringify({ data: { "policy.yaml": approved } }));
+    await sh.write("approve.json", JSON.stringify({ data: { "pins.yaml": approved } }));
     const patched = await sh.kubectl([
       "patch",
       "configmap",
-      "digestpin-policy",
+      PIN_STORE_SHARD,
       "-n",
       SYSTEM_NAMESPACE,
       "--type=merge",
       "--patch-file=approve.json",
     ]);
-    t.deepEqual([patched.exitCode, patched.output], [0, "configmap/digestpin-policy patched\n"]);
+    t.deepEqual([patched.exitCode, patched.output], [0, `configmap/${PIN_STORE_SHARD} patched\n`]);
     const patchLatency = await untilAdmitted(env, namespace, image);
     t.log(`approval by kubectl patch took effect after ${patchLatency} ms`);
     t.true(patchLatency < 2000, `${patchLatency} ms`);
@@ -240,11 +248,11 @@ test.serial(
     const history = await sh.kubectl([
       "get",
       "configmap",
-      "digestpin-policy",
+      PIN_STORE_SHARD,
       "-n",
       SYSTEM_NAMESPACE,
       "-o",
-      "jsonpath={.data.policy\\.yaml}",
+      "jsonpath={.data.pins\\.yaml}",
     ]);
     // The approval kept the digest it replaced, with who, when and why.
     const record = (parse(history.output) as { pins: Record<string, PinFields | undefined> }).pins[

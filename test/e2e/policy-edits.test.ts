@@ -18,7 +18,7 @@ const WEB_14 = `${REGISTRY}/shop/web:1.4@${D14}`;
 const WEB_15 = `${REGISTRY}/shop/web:1.5@${D15}`;
 
 /** The keys a Policy document may have, as the unknown-key message lists them. */
-const POLICY_KEYS = ["apiVersion", "kind", ...SETTING_KEYS, "pins"].join(", ");
+const POLICY_KEYS = ["apiVersion", "kind", ...SETTING_KEYS, "pins", "removed"].join(", ");
 
 const HEADER = `apiVersion: digestpin.dev/v1alpha1
 kind: Policy
@@ -74,8 +74,8 @@ test.serial(
       "bad-yaml": {
         policy: `${GOOD}   ${REGISTRY}/shop/web:1.5: ${D15}\n`,
         output: rejected(
-          "6:38: Nested mappings are not allowed in compact mappings",
-          "6:38: Implicit keys need to be on a single line",
+          "6:38: YAML syntax: nested mappings are not allowed in compact mappings",
+          "6:38: YAML syntax: a key must be on one line (a value without its `key:`, or a missing `:`?)",
         ),
       },
       "bad-digest": {

@@ -7,6 +7,7 @@ import {
   type Approval,
   type EditResult,
   type PolicyView,
+  type StoredDocument,
 } from "../../pins/index.ts";
 import { REVIEW_PATHS, type PinRecord, type PinReview } from "../../policy/index.ts";
 import { isDigest, pinKeyOf, tryParseReference } from "../../reference/index.ts";
@@ -173,8 +174,8 @@ function approveEdit(key: string, approval: Approval, reviewedFrom?: string) {
       return { changes: new Map(), result: { action: "unchanged", old } };
     }
     const holders = view.holders(key);
-    const foreign = holders.filter((d) => !d.owned);
-    if (foreign.length > 0) throw notOurs(key, foreign[0]?.name ?? "");
+    const foreign = holders.find((d) => d.managedBy !== undefined);
+    if (foreign !== undefined) throw notOurs(key, foreign);
     const changes = new Map(holders.map((d) => [d.name, approvePin(d.text, key, approval)]));
     const documents = holders.map((d) => d.name);
     return { changes, result: { action: "approved", old, documents } };
@@ -182,15 +183,16 @@ function approveEdit(key: string, approval: Approval, reviewedFrom?: string) {
 }
 
 /**
- * A pin kept in a ConfigMap that Helm, GitOps or a team owns is changed there, never by
- * digestpin (the next sync would undo it, or the owner would lose track of it).
+ * A pin kept in a ConfigMap that Helm or a GitOps tool syncs is changed in its source, never by
+ * digestpin: the next upgrade or sync would undo the change.
  */
-export function notOurs(key: string, document: string): DigestpinError {
+export function notOurs(key: string, document: StoredDocument): DigestpinError {
   return new DigestpinError(
     "ERR_PIN_NOT_OURS",
-    `${key} is pinned in ${document}, which digestpin does not change (Helm, GitOps or a team ` +
-      `owns it): change the pin there, or move such pins into digestpin's pin store with ` +
-      `'digestpin pins migrate' and run this again`,
+    `${key} is pinned in ${document.name}, which ${document.managedBy ?? "another tool"} ` +
+      `manages: a change made here would be undone at its next sync; change the pin where ` +
+      `${document.managedBy ?? "it"} takes it from (values, Git), or move such pins into ` +
+      `digestpin's pin store with 'digestpin pins migrate' and run this again`,
   );
 }
 

@@ -24,9 +24,8 @@ list     Every pin in force, with the documents that keep it (digestpin's pin st
          (registry/repository, or repository), --tag. -o table (default), json or yaml;
          --no-headers drops the table's header.
 remove   Takes pins out of force. Each stays under 'removed' in its document, with its digest
-         first in its history and who removed it, when and why. Only pins digestpin keeps (its
-         store, or the files given) can be removed; a pin in the policy ConfigMap is removed
-         where Helm or GitOps keeps it.
+         first in its history and who removed it, when and why. A pin in a ConfigMap that
+         Helm, Argo CD or Flux manages is refused: remove it where that tool takes it from.
 migrate  Moves the pins of the policy ConfigMap (and of the trust-on-first-use ConfigMap of
          earlier versions, and of --from pins ConfigMaps) into digestpin's pin store, records
          and histories as they are, so that helm upgrade and GitOps syncs cannot drop them.

@@ -32,8 +32,8 @@ function removeEdit<S extends PolicySnapshot>(keys: readonly string[], removal: 
       if (holders.length === 0) {
         throw new DigestpinError("ERR_NOT_PINNED", `${key} is not pinned`);
       }
-      const foreign = holders.find((d) => !d.owned);
-      if (foreign !== undefined) throw notOurs(key, foreign.name);
+      const foreign = holders.find((d) => d.managedBy !== undefined);
+      if (foreign !== undefined) throw notOurs(key, foreign);
       for (const holder of holders) {
         byDocument.set(holder.name, [...(byDocument.get(holder.name) ?? []), key]);
       }

@@ -2,8 +2,9 @@
 // pure decision table for one image reference, with its verdicts and messages. No I/O.
 export { decide, decideWith } from "./decide.ts";
 export * from "./decision.ts";
-export { buildPolicy, policyFromText, type Policy } from "./policy.ts";
-export { PinIndex, repositoryOfKey, type DigestUse } from "./pin-index.ts";
+export { buildPolicy, composePolicy, policyFromText, type Policy } from "./policy.ts";
+export { PinIndex, repositoryOfKey, type DigestUse, type PinChanges } from "./pin-index.ts";
+export { PinMerge, samePin, type MergeResult } from "./pin-merge.ts";
 export { mergePins, type PinSource } from "./merge.ts";
 export { compileRegistries, type RegistryMatcher } from "./registry-matcher.ts";
 export { compileExemptions, type ExemptionMatcher } from "./exemptions.ts";

@@ -30,10 +30,10 @@ export function mergePins(sources: readonly PinSource[]): PinIndex {
     }
   }
   if (issues.length > 0) throw new PolicyInvalidError(issues);
-  return new PinIndex(Array.from(merged.values(), (entry) => entry.record));
+  return PinIndex.of(Array.from(merged.values(), (entry) => entry.record));
 }
 
-function conflict(
+export function conflict(
   record: PinRecord,
   source: string,
   earlier: PinRecord,
@@ -56,7 +56,7 @@ function where(origin: NonNullable<PinRecord["origin"]>): string {
 }
 
 /** How much a record tells: history first, then who/when/why, then platforms. */
-function richness(record: PinRecord): number {
+export function richness(record: PinRecord): number {
   const told = [record.pinnedAt, record.pinnedBy, record.reason].filter((v) => v !== undefined);
   const platforms = Object.keys(record.platforms ?? {}).length;
   return record.history.length * 1_000_000 + told.length * 10_000 + Math.min(platforms, 9_999);

@@ -20,6 +20,11 @@ export interface Policy {
   readonly exemptions: ExemptionMatcher;
   /** The documents it was built from, for logs (`policy.yaml`, `configmap ns/name`, …). */
   readonly sources: readonly string[];
+  /**
+   * The keys whose pin changed since the policy this one was made from (an incremental reload,
+   * see PinMerge); undefined when it was built whole (any pin may have changed).
+   */
+  readonly pinChanges?: ReadonlySet<string>;
 }
 
 /**
@@ -31,12 +36,31 @@ export function buildPolicy(
   pinDocuments: readonly PinsDocument[] = [],
 ): Policy {
   const sources = [document, ...pinDocuments];
+  return composePolicy(
+    document.settings,
+    mergePins(sources),
+    sources.map((source) => source.source),
+  );
+}
+
+/**
+ * The policy of `settings` and pins already merged. The matchers of `previous` are reused when
+ * its settings are the same object (a pin edit leaves the policy document as it was parsed).
+ */
+export function composePolicy(
+  settings: Settings,
+  pins: PinIndex,
+  sources: readonly string[],
+  previous?: { readonly policy: Policy; readonly pinChanges: ReadonlySet<string> },
+): Policy {
+  const same = previous?.policy.settings === settings ? previous.policy : undefined;
   return {
-    settings: document.settings,
-    pins: mergePins(sources),
-    registries: compileRegistries(document.settings.registries),
-    exemptions: compileExemptions(document.settings.exempt),
-    sources: sources.map((source) => source.source),
+    settings,
+    pins,
+    registries: same?.registries ?? compileRegistries(settings.registries),
+    exemptions: same?.exemptions ?? compileExemptions(settings.exempt),
+    sources,
+    ...(previous !== undefined && { pinChanges: previous.pinChanges }),
   };
 }
 

@@ -23,6 +23,16 @@ export class DocumentCache<T = DocumentResult> {
     return result;
   }
 
+  /** get() for a parse that takes time (a worker's): the result when it is done. */
+  async load(name: string, version: string, parse: () => Promise<T>): Promise<T> {
+    const entry = this.#entries.get(name);
+    if (entry?.version === version) return entry.result;
+    this.#parses++;
+    const result = await parse();
+    this.#entries.set(name, { version, result });
+    return result;
+  }
+
   /** Forgets every document not in `names` (deleted ConfigMaps, files no longer read). */
   retain(names: ReadonlySet<string>): void {
     for (const name of this.#entries.keys()) if (!names.has(name)) this.#entries.delete(name);

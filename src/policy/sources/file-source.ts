@@ -6,8 +6,9 @@ import {
   type CheckedFile,
   type FileRead,
 } from "../document/index.ts";
-import { assemblePolicy } from "./assemble.ts";
+import { PolicyAssembler } from "./assemble.ts";
 import { DocumentCache } from "./document-cache.ts";
+import { DocumentParser } from "./document-parser.ts";
 import { watchFiles, type FileWatchOptions } from "./file-watch.ts";
 import { PolicyHolder, type PolicyHolderOptions } from "./policy-holder.ts";
 import type { PolicyListener, PolicySource } from "./source.ts";
@@ -21,12 +22,15 @@ export interface FileSourceOptions extends PolicyHolderOptions, FileWatchOptions
 
 /**
  * The policy from local files (`digestpin serve --policy FILE`), reloaded when they change.
- * Files are read whole and checked off to the side; only a valid set replaces the policy.
+ * Files are read whole and checked off to the side (large ones in a worker thread, so the
+ * reviews meanwhile are not stalled); only a valid set replaces the policy.
  */
 export class FilePolicySource implements PolicySource {
   readonly #options: FileSourceOptions;
   readonly #holder: PolicyHolder;
   readonly #files = new DocumentCache<CheckedFile>();
+  readonly #assembler = new PolicyAssembler();
+  readonly #parser = new DocumentParser();
   /** What the files held at the last load, to skip loads that would change nothing. */
   #applied: readonly FileRead[] | undefined;
   #stopWatching: (() => void) | undefined;
@@ -59,10 +63,11 @@ export class FilePolicySource implements PolicySource {
     this.#stopWatching ??= watchFiles(files, () => void this.reload(), this.#options);
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.#stopWatching?.();
     this.#stopWatching = undefined;
-    return this.#queue;
+    await this.#queue;
+    await this.#parser.close();
   }
 
   /** Reads the files again and swaps the policy if they changed and are valid. */
@@ -85,15 +90,17 @@ export class FilePolicySource implements PolicySource {
     if (this.#applied !== undefined && sameReads(this.#applied, texts)) return;
     this.#applied = texts;
     // Each file is checked once per text: an edit of one file reads only that file again.
-    const files = texts.map((read, index) =>
-      "error" in read
-        ? checkPolicyFile(read, index === 0)
-        : this.#files.get(`${read.file}\n${String(index)}`, read.text, () =>
-            checkPolicyFile(read, index === 0),
-          ),
+    const files = await Promise.all(
+      texts.map((read, index) =>
+        "error" in read
+          ? Promise.resolve(checkPolicyFile(read, index === 0))
+          : this.#files.load(`${read.file}\n${String(index)}`, read.text, () =>
+              this.#parser.file(read.file, read.text, index === 0),
+            ),
+      ),
     );
     const { policy, pins } = combineFiles(files, policyFile);
-    const assembled = assemblePolicy(policy, pins);
+    const assembled = this.#assembler.assemble(policy, pins);
     if (assembled.ok) this.#holder.accept(assembled.policy);
     else this.#holder.reject(assembled.issues);
   }

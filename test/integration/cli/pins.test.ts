@@ -16,7 +16,17 @@ import {
 const testbed = sharedTestbed(test);
 const HEADER = "apiVersion: digestpin.dev/v1alpha1\nkind: Policy\n";
 
-test("a pin kept in the policy ConfigMap is not digestpin's to approve; pins migrate moves it into the store, then approve works", async (t) => {
+/** The policy ConfigMap as Helm leaves it: labelled managed-by Helm. */
+const putHelmPolicy = (bed: ReturnType<typeof testbed>, namespace: string, text: string) =>
+  putConfigMap(
+    bed.cluster.kubeConfig,
+    namespace,
+    "digestpin-policy",
+    { "policy.yaml": text },
+    { "app.kubernetes.io/managed-by": "Helm" },
+  );
+
+test("a pin kept in a policy ConfigMap Helm manages is not digestpin's to approve; pins migrate moves it into the store, then approve works", async (t) => {
   const bed = testbed();
   const namespace = await bed.cluster.namespace(t, "migrate");
   const ref = bed.registry.ref("team/api:1");
@@ -26,7 +36,7 @@ test("a pin kept in the policy ConfigMap is not digestpin's to approve; pins mig
     bed.crane.pushRandomImage(auto),
   ]);
   const policy = `${HEADER}mode: enforce # kept in Git\npins:\n  ${ref}:\n    digest: ${first.digest}\n    pinnedBy: gitops\n    history:\n      - digest: sha256:${"0".repeat(64)}\n        replacedBy: bob\n`;
-  await putPolicy(bed, namespace, policy);
+  await putHelmPolicy(bed, namespace, policy);
   await putConfigMap(
     bed.cluster.kubeConfig,
     namespace,
@@ -47,9 +57,10 @@ test("a pin kept in the policy ConfigMap is not digestpin's to approve; pins mig
   t.is(refused.status, 1);
   t.is(
     refused.stderr,
-    `digestpin approve: ${ref} is pinned in configmap ${namespace}/digestpin-policy, which digestpin ` +
-      `does not change (Helm, GitOps or a team owns it): change the pin there, or move such pins ` +
-      `into digestpin's pin store with 'digestpin pins migrate' and run this again\n`,
+    `digestpin approve: ${ref} is pinned in configmap ${namespace}/digestpin-policy, which Helm ` +
+      `manages: a change made here would be undone at its next sync; change the pin where Helm ` +
+      `takes it from (values, Git), or move such pins into digestpin's pin store with ` +
+      `'digestpin pins migrate' and run this again\n`,
   );
 
   const dry = await cli(bed, ["pins", "migrate", "--dry-run", ...inCluster(bed, namespace)]);
@@ -162,7 +173,7 @@ test("pins list shows every pin in force and where it is kept; filters; table, j
   t.is(bad.status, 2);
 });
 
-test("pins remove takes a store pin out of force and keeps it in its history; a policy pin is refused", async (t) => {
+test("pins remove takes a store pin out of force and keeps it in its history; a pin Helm manages is refused", async (t) => {
   const bed = testbed();
   const namespace = await bed.cluster.namespace(t, "remove");
   const [gone, kept] = ["team/gone:1", "team/kept:1"].map((name) => bed.registry.ref(name));
@@ -170,7 +181,7 @@ test("pins remove takes a store pin out of force and keeps it in its history; a 
     bed.crane.pushRandomImage(gone!),
     bed.crane.pushRandomImage(kept!),
   ]);
-  await putPolicy(bed, namespace, `${HEADER}pins:\n  ${kept}: ${keptPushed.digest}\n`);
+  await putHelmPolicy(bed, namespace, `${HEADER}pins:\n  ${kept}: ${keptPushed.digest}\n`);
   t.is(
     (await digestpin(bed, ["pin", gone!, "--reason", "r", ...inCluster(bed, namespace)])).status,
     0,
@@ -215,7 +226,7 @@ test("pins remove takes a store pin out of force and keeps it in its history; a 
   t.is(refused.status, 1);
   t.regex(
     refused.stderr,
-    /is pinned in configmap .*\/digestpin-policy, which digestpin does not change/,
+    /is pinned in configmap .*\/digestpin-policy, which Helm manages: a change made here would be undone/,
   );
   const unknown = await cli(bed, [
     "pins",

@@ -1,0 +1,58 @@
+import test from "ava";
+import { checkPolicyDocument, checkPolicyFile, DocumentParser } from "../../../src/policy/index.ts";
+
+// Large documents are checked in a worker thread; the result is the one checked at once.
+
+const pinsText = (count: number, extra = "") =>
+  [
+    "apiVersion: digestpin.dev/v1alpha1",
+    "kind: Pins",
+    "pins:",
+    ...Array.from(
+      { length: count },
+      (_, i) =>
+        `  registry.example/team/app${i}:v1:\n    digest: sha256:${i.toString(16).padStart(64, "0")}\n    pinnedBy: alice`,
+    ),
+    extra,
+  ].join("\n");
+
+/** What a result is as data (a worker's answer has no undefined properties). */
+const asData = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+test("a large pins document checked in the worker equals the one checked at once", async (t) => {
+  const parser = new DocumentParser();
+  t.teardown(() => parser.close());
+  const text = pinsText(2000);
+  t.true(text.length > 64 * 1024, "large enough for the worker");
+  const result = await parser.document(text, "configmap ns/big", "Pins");
+  t.true(result.ok);
+  t.deepEqual(result, asData(checkPolicyDocument(text, "configmap ns/big", { expect: "Pins" })));
+  if (result.ok) t.is(result.document.pins.length, 2000);
+  t.is(parser.offThread, 1, "checked in the worker");
+});
+
+test("issues come back from the worker with their lines; files too", async (t) => {
+  const parser = new DocumentParser();
+  t.teardown(() => parser.close());
+  const broken = pinsText(2000, "  registry.example/bad:v1: sha256:abc\n");
+  const result = await parser.document(broken, "configmap ns/big", "Pins");
+  t.false(result.ok);
+  t.deepEqual(result, asData(checkPolicyDocument(broken, "configmap ns/big", { expect: "Pins" })));
+  const file = await parser.file("pins.yaml", pinsText(1500), false);
+  t.deepEqual(file, asData(checkPolicyFile({ file: "pins.yaml", text: pinsText(1500) }, false)));
+  t.is(file.pins.length, 1);
+  t.is(parser.offThread, 2);
+});
+
+test("small documents are checked at once, and the parser works again after close", async (t) => {
+  const parser = new DocumentParser();
+  const small = pinsText(3);
+  const direct = checkPolicyDocument(small, "s", { expect: "Pins" });
+  t.deepEqual(await parser.document(small, "s", "Pins"), direct);
+  t.is(parser.offThread, 0);
+  await parser.close();
+  const again = await parser.document(pinsText(2000), "b", "Pins");
+  t.true(again.ok);
+  t.is(parser.offThread, 1);
+  await parser.close();
+});

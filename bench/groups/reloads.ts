@@ -453,7 +453,9 @@ export async function reloadsGroup(
             `after 1 s of warm-up (open-loop driver, bench/load/open-loop.ts: latency from when each request was due), first without edits, then with one new pin every ${options.editEveryMs / 1000} s ` +
             `as \`digestpin pin\` or trust-on-first-use would add it: the policy file rewritten whole and renamed over the old one, or one pins ConfigMap (key pins.yaml, label digestpin.dev/pins=true) replaced through the API with one pin more, the ConfigMaps taking turns. ` +
             `The warm review's three images are pinned in the policy (file, or the policy ConfigMap); the ${count(options.configMaps)} pins ConfigMaps hold the generated pins (bench/fixtures/pins.ts).`,
-          `Stall: the largest nodejs_eventloop_lag_max_seconds (prom-client's default metrics: monitorEventLoopDelay, resolution 10 ms; the maximum is reset at every read) of /metrics read every ${options.scrapeEveryMs / 1000} s during the run; edits land half-way between reads. ` +
+          `Stall: the largest nodejs_eventloop_lag_max_seconds (prom-client's default metrics: monitorEventLoopDelay, resolution 10 ms; the maximum is reset at every read) of /metrics read every ${options.scrapeEveryMs / 1000} s during the run. ` +
+            "It is the longest time between two of the monitor's 10 ms ticks, so an idle loop reads about 10 ms and a reading d means a stall of d − 10 to d ms. " +
+            "A read also forgets the tick interval under way (Node's histogram reset), so edits land half-way between reads. " +
             "Registry requests: manifest HEAD/GET requests in the registry's access log during the run (not digestpin_registry_requests_total, which counts cache hits). " +
             `Edit → in force: from the write (the rename, the start of the ConfigMap PUT) until a policy generation holding the new pin was in force, ${inForceNote}.`,
         ],

@@ -32,20 +32,29 @@ export class PolicyResolver {
   /** The settings object the resolver was last checked against, and their serialized form. */
   #seen: Policy["settings"] | undefined;
   #key = "";
+  /** Overrides the policy's cacheTTL (the drift scan asks with 0: never a cached answer). */
+  readonly #cacheTtlMs: number | undefined;
   /** The last policy policyChanged was told of (its changes are already applied). */
   #announced: Policy | undefined;
 
-  constructor(policy: () => Policy | undefined, metrics?: Metrics) {
+  constructor(
+    policy: () => Policy | undefined,
+    metrics?: Metrics,
+    options: { readonly cacheTtlMs?: number } = {},
+  ) {
     this.#policy = policy;
+    this.#cacheTtlMs = options.cacheTtlMs;
     if (metrics !== undefined) {
       const { cacheLookups, registryRequests } = metrics;
       const hit = cacheLookups.labels("hit");
       const miss = cacheLookups.labels("miss");
       // Counted where the Resolver says they happen: a request when a registry is asked (not
-      // for an answer from the cache), a lookup for every resolve.
+      // for an answer from the cache), a lookup for every resolve of a resolver that caches
+      // (the drift scan's, cacheTtlMs 0, looks nothing up).
+      const caching = options.cacheTtlMs !== 0;
       this.#report = {
         cacheLookup: (result) => {
-          (result === "hit" ? hit : miss).inc();
+          if (caching) (result === "hit" ? hit : miss).inc();
         },
         registryAsked: (registry, outcome) => {
           registryRequests.labels(this.#label(registry), outcome).inc();
@@ -87,7 +96,7 @@ export class PolicyResolver {
     if (this.#resolver !== undefined && settings === this.#seen) return this.#resolver;
     this.#seen = settings;
     const registries = settings?.registries ?? undefined;
-    const cacheTtlMs = settings?.cacheTTLMs;
+    const cacheTtlMs = this.#cacheTtlMs ?? settings?.cacheTTLMs;
     const key = JSON.stringify([registries, cacheTtlMs]);
     if (this.#resolver === undefined || key !== this.#key) {
       const retired = this.#resolver;

@@ -30,6 +30,8 @@ export interface PolicyInput {
   readonly pins?: Readonly<Record<string, string | PinFields>>;
   /** `namespaces` rules, as the policy writes them. */
   readonly namespaces?: readonly Record<string, unknown>[];
+  /** `driftScan`, as the policy writes it (docs/drift.md). */
+  readonly driftScan?: { readonly interval?: string; readonly concurrency?: number };
 }
 
 /** The policy ConfigMap's `policy.yaml`: settings in the documented order, then the pins. */
@@ -49,6 +51,7 @@ export function policyYaml(input: PolicyInput): string {
     registries: input.registries.map(({ host, ...rest }) => ({ host, ...rest })),
     ...(input.exempt !== undefined && { exempt: input.exempt }),
     ...(input.namespaces !== undefined && { namespaces: input.namespaces }),
+    ...(input.driftScan !== undefined && { driftScan: input.driftScan }),
     pins: { ...input.pins },
   };
   return stringify(document, { lineWidth: 0 });

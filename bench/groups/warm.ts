@@ -1,3 +1,4 @@
+import { readFile, stat } from "node:fs/promises";
 import { podReview } from "../fixtures/pod-review.ts";
 import { benchPolicy } from "../fixtures/policy.ts";
 import type { BenchRegistry } from "../fixtures/registry.ts";
@@ -44,16 +45,28 @@ export const WARM_DEFAULTS: WarmOptions = {
   rounds: 3,
 };
 
-/** A server of the warm path; digestpin's have a metrics port. */
-type Measured = Target & { readonly metricsUrl?: string };
-
-/** How long a digestpin process has spent in garbage collection so far, in ms (its /metrics). */
-async function gcMsOf(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-  let seconds = 0;
-  for (const match of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm))
-    seconds += Number(match[1]);
-  return seconds * 1000;
+/**
+ * Main-thread garbage collection pauses a server started with `--trace-gc` (a variant's Node
+ * flag) printed into its log after byte `from`: their total and the longest, in ms, and how
+ * many. Undefined for a server without the flag.
+ */
+async function gcPauses(
+  logFile: string,
+  from: number,
+): Promise<{ totalMs: number; longestMs: number; count: number } | undefined> {
+  const text = (await readFile(logFile)).subarray(from).toString("utf8");
+  let totalMs = 0;
+  let longestMs = 0;
+  let count = 0;
+  for (const match of text.matchAll(
+    / ms: (?:Scavenge|Mark-Compact|Minor Mark-Sweep)\b.*?, ([\d.]+) \/ [\d.]+ ms/g,
+  )) {
+    const pause = Number(match[1]);
+    totalMs += pause;
+    longestMs = Math.max(longestMs, pause);
+    count++;
+  }
+  return count === 0 ? undefined : { totalMs, longestMs, count };
 }
 
 /** The answer digestpin gives the warm review must be a rewrite of all three images. */
@@ -119,7 +132,7 @@ export async function warmGroup(
   const { digestpin, bodyFile, answer } = await startWarmDigestpin(ctx, registry);
   const limit = await startLimit(ctx.dir, ctx.serving, await ctx.file("limit-answer.json", answer));
   ctx.teardown(() => limit.child.stop());
-  const variants: Measured[] = [];
+  const variants: Target[] = [];
   for (const variant of options.variants ?? []) {
     const started = await startWarmDigestpin(
       ctx,
@@ -131,10 +144,10 @@ export async function warmGroup(
     if (started.answer !== answer) throw new Error(`${variant.name} answers differently`);
     variants.push(started.digestpin);
   }
-  const targets: Measured[] = [limit, ...variants, digestpin];
+  const targets = [limit, ...variants, digestpin];
   const plan = { kind: "same", bodyFile } as const;
   // Each round starts with the next target, so none is always first (or last).
-  const order = (round: number): Measured[] => [
+  const order = (round: number): Target[] => [
     ...targets.slice(round % targets.length),
     ...targets.slice(0, round % targets.length),
   ];
@@ -149,6 +162,7 @@ export async function warmGroup(
         ratio: [] as number[],
         cpuRatio: [] as number[],
         gc: [] as number[],
+        longestGc: [] as number[],
       },
     ]),
   );
@@ -157,7 +171,7 @@ export async function warmGroup(
     const cpu = new Map<string, number>();
     for (const target of order(round)) {
       ctx.log(`warm: ${target.name}, maximum throughput, round ${round + 1}/${options.rounds}`);
-      const gcBefore = target.metricsUrl === undefined ? NaN : await gcMsOf(target.metricsUrl);
+      const logBefore = (await stat(target.child.logFile)).size;
       const cpuBefore = await cpuMsOf(target.child.pid);
       const result = await closedLoop(
         {
@@ -171,15 +185,15 @@ export async function warmGroup(
         ctx.dir,
       );
       const cpuMs = (await cpuMsOf(target.child.pid)) - cpuBefore;
-      const gcMs =
-        target.metricsUrl === undefined ? NaN : (await gcMsOf(target.metricsUrl)) - gcBefore;
+      const gc = await gcPauses(target.child.logFile, logBefore);
       // The warm-up second ran at the same pace: spread the CPU over every request served.
       const served = result.total * ((options.maxSeconds + 1) / options.maxSeconds);
       max.get(target.name)?.rps.push(result.requestsPerSecond);
       max.get(target.name)?.cpu.push((cpuMs * 1000) / served);
       rps.set(target.name, result.requestsPerSecond);
       cpu.set(target.name, (cpuMs * 1000) / served);
-      max.get(target.name)?.gc.push((gcMs * 1000) / served);
+      max.get(target.name)?.gc.push(((gc?.totalMs ?? NaN) * 1000) / served);
+      max.get(target.name)?.longestGc.push(gc?.longestMs ?? NaN);
       failures += result.errors + result.non2xx + result.unexpected;
     }
     for (const target of targets) {
@@ -228,7 +242,7 @@ export async function warmGroup(
       target.name,
       count(median(m?.cpu ?? [])),
       times(median(m?.cpuRatio ?? [])),
-      ms(median(m?.gc ?? [])),
+      `${ms(median(m?.gc ?? []))} / ${ms(median(m?.longestGc ?? []))}`,
       count(median(m?.rps ?? [])),
       percent(median(m?.ratio ?? [])),
       ...options.rates.map((rate) => {
@@ -248,7 +262,7 @@ export async function warmGroup(
           "server",
           "CPU µs/review",
           "÷ limit",
-          "GC µs/review",
+          "GC µs/review / longest ms",
           "max req/s",
           "÷ limit",
           ...options.rates.map((rate) => `p50 / p99 ms @ ${count(rate)}/s`),
@@ -262,7 +276,7 @@ export async function warmGroup(
             `${options.rateSeconds} s after 1 s of warm-up, latency from when each request was due. ` +
             `CPU µs/review (the headline: it holds on a busy machine, where req/s moves with what else runs): ` +
             `the server process's user+system CPU during the max run ÷ reviews answered; its ÷ limit is the median of each round's ratio. ` +
-            `GC µs/review: digestpin's garbage collection pauses on the main thread in the max run (nodejs_gc_duration_seconds, from its /metrics) ÷ reviews answered. ` +
+            `GC (servers run with --trace-gc only): main-thread pauses V8 printed during the max run ÷ reviews answered, and the longest pause. ` +
             `Failed or unexpected answers in this group: ${failures}.`,
           "limit: bare node:https, reads the body, JSON.parse, writes a fixed AdmissionReview (digestpin's own answer, same bytes); " +
             "both run with the Node flags of the image's ENTRYPOINT.",

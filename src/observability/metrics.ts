@@ -63,17 +63,14 @@ export class BoundCounter<L extends string> {
       this.#tallies.push(tally);
       child = {
         inc(by = 1) {
+          if (!(by >= 0 && Number.isFinite(by)))
+            throw new TypeError(`counter increment ${String(by)}`);
           tally.pending += by;
         },
       };
       level.set(value, child);
     }
     return child;
-  }
-
-  /** `labels(…)` by name, for code off the hot path. */
-  inc(labels: Readonly<Record<L, string>>, value = 1): void {
-    this.labels(...this.#names.map((name) => labels[name])).inc(value);
   }
 
   #labelsOf(values: readonly string[]): Record<string, string> {

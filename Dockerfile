@@ -50,10 +50,11 @@ COPY package.json LICENSE* ./
 # Nothing is written at run time (the chart mounts the root filesystem read-only, /tmp aside).
 USER 65532:65532
 EXPOSE 8443 9090
-# Young-generation semi-spaces of 4 MiB, not what V8 sizes from the memory it sees (64 MiB on
-# the 24 GiB benchmark machine): about 25 MiB less resident at rest and 100 MiB less with 100k
-# pins, for about 4 % of peak throughput (BENCHMARKS.md).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/dist/cli.js"]
+# Young-generation semi-spaces of 16 MiB, not what V8 sizes from the memory it sees (64 MiB on
+# the 24 GiB benchmark machine, with scavenges up to 11 ms) nor 4 MiB (a third as much garbage
+# collection time per review as 4 MiB, longest pause no longer; up to 36 MiB more young
+# generation than 4 MiB at its peak). BENCHMARKS.md.
+ENTRYPOINT ["node", "--max-semi-space-size=16", "/app/dist/cli.js"]
 CMD ["serve"]
 LABEL org.opencontainers.image.title="digestpin" \
       org.opencontainers.image.description="Admission webhook that pins image tags to reviewed digests" \

@@ -28,7 +28,7 @@ test("production dependencies only, non-root numeric user, the chart's entrypoin
     runtime.filter((line) => /^(USER|ENTRYPOINT|CMD)\s/.test(line)),
     [
       "USER 65532:65532",
-      'ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/dist/cli.js"]',
+      'ENTRYPOINT ["node", "--max-semi-space-size=16", "/app/dist/cli.js"]',
       'CMD ["serve"]',
     ],
   );

@@ -80,6 +80,40 @@ export interface Settings {
   readonly baseImages?: BaseImagesRule;
   /** Settings for the namespaces a selector picks; the first rule that selects one wins. */
   readonly namespaces: readonly NamespaceRule[];
+  /**
+   * Which cosign keys sign which images (docs/signatures.md); the first rule whose `images`
+   * match an image applies to it. Absent: no signature is ever read.
+   */
+  readonly signatures?: readonly SignatureRule[];
+  /** A moved tag is approved by signatures of these keys on its new digest. Absent: never. */
+  readonly approvals?: Approvals;
+}
+
+/** A public key of `signatures`, as the policy names it; parsed and checked at load. */
+export interface SignatureKey {
+  /** Unique within its rule; what `approvals.signedBy`, messages and pin histories use. */
+  readonly name: string;
+  /** The PEM `-----BEGIN PUBLIC KEY-----` block, as `cosign generate-key-pair` writes it. */
+  readonly pem: string;
+  /** `sha256:` and the hex SHA-256 of the key's DER SubjectPublicKeyInfo (cosign's key hint). */
+  readonly id: string;
+}
+
+/** One entry of `signatures`: the images it covers and the keys that sign them. */
+export interface SignatureRule {
+  /** Globs over the canonical reference, as `exempt.images`. */
+  readonly images: readonly string[];
+  readonly keys: readonly SignatureKey[];
+  /** An image is admitted only at a digest that one of `keys` signed. */
+  readonly required: boolean;
+}
+
+/** `approvals`: the keys whose signatures on a moved tag's new digest approve it. */
+export interface Approvals {
+  /** Key names of `signatures` rules. */
+  readonly signedBy: readonly string[];
+  /** How many distinct keys of `signedBy` must have signed (at least 1). */
+  readonly minSigners: number;
 }
 
 /** The settings a `namespaces` rule may override. */

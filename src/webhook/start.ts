@@ -9,7 +9,12 @@ import {
   namespaceLabels,
 } from "../kube/index.ts";
 import { digestpinVersion, type Logger, type Metrics } from "../observability/index.ts";
-import { ConfigMapPolicySource, StorePinRecorder } from "../pins/index.ts";
+import {
+  ConfigMapPolicySource,
+  movePin,
+  PolicyConfigMaps,
+  StorePinRecorder,
+} from "../pins/index.ts";
 import { FilePolicySource, formatIssue, type PolicySource } from "../policy/index.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
 import type { ServeConfig } from "./config.ts";
@@ -17,6 +22,7 @@ import { driftEvents } from "./drift-events.ts";
 import { PolicyImageFacts } from "./policy-image-facts.ts";
 import { policyReport } from "./policy-report.ts";
 import { PolicyResolver } from "./policy-resolver.ts";
+import { PolicySignatures } from "./policy-signatures.ts";
 import { reviewKeychain } from "./review-keychain.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
@@ -86,6 +92,16 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
           policy: () => policy.current(),
           logger,
         });
+  const signatures = new PolicySignatures(() => policy.current());
+  // Approvals by signature move pins where they are written, as `digestpin approve` does.
+  const pinStore =
+    kubeConfig === undefined || config.policy.kind !== "configmap"
+      ? undefined
+      : new PolicyConfigMaps(
+          kubeConfig,
+          { namespace: config.policy.namespace, ...config.pinStore },
+          config.policy.name,
+        );
   const deps: AdmissionDeps = {
     policy: () => policy.current(),
     resolve: resolver.resolve,
@@ -103,6 +119,8 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
         );
       return (await recorder.record(key, record)).digest;
     },
+    ...(pinStore !== undefined && { movePin: (move) => movePin(pinStore, move) }),
+    verifySignatures: signatures.verify,
     mutateTemplates: config.mutateTemplates,
     facts,
     ...(namespaces !== undefined && { namespaceLabels: (name: string) => namespaces.labels(name) }),
@@ -156,6 +174,7 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
         tls.stop(),
         resolver.close(),
         facts.close(),
+        signatures.close(),
       ]);
     },
   };

@@ -79,11 +79,11 @@ function readKey(reader: YamlReader, node: Node, path: string): SignatureKey | u
   const pem = reader.string(pemNode, childPath(path, "pem"));
   if (name === undefined || pem === undefined) return undefined;
   const parsed = publicKeyOf(pem);
-  if (typeof parsed === "string") {
-    reader.fail(pemNode, childPath(path, "pem"), `key ${quote(name)}: ${parsed}`);
+  if ("problem" in parsed) {
+    reader.fail(pemNode, childPath(path, "pem"), `key ${quote(name)}: ${parsed.problem}`);
     return undefined;
   }
-  return { name, pem, id: parsed };
+  return { name, pem, id: parsed.id };
 }
 
 /**
@@ -91,24 +91,31 @@ function readKey(reader: YamlReader, node: Node, path: string): SignatureKey | u
  * P-384, P-521, RSA of 2048 bits or more), or why it cannot. The signatures part applies the
  * same rules when it builds the key (parsePublicKey); this is the load-time check.
  */
-export function publicKeyOf(pem: string): string {
+export function publicKeyOf(pem: string): { readonly id: string } | { readonly problem: string } {
+  const problem = (text: string) => ({ problem: text });
   const blocks = [...pem.matchAll(PEM_BLOCK)];
   const label = blocks[0]?.[1] ?? "";
   if (blocks.length !== 1) {
-    return blocks.length === 0
-      ? "not a PEM public key (-----BEGIN PUBLIC KEY-----); give the cosign.pub that cosign generate-key-pair wrote"
-      : `${blocks.length} PEM blocks; give one public key per entry`;
+    return problem(
+      blocks.length === 0
+        ? "not a PEM public key (-----BEGIN PUBLIC KEY-----); give the cosign.pub that cosign generate-key-pair wrote"
+        : `${blocks.length} PEM blocks; give one public key per entry`,
+    );
   }
   if (label !== "PUBLIC KEY" && label !== "RSA PUBLIC KEY") {
-    return label.includes("PRIVATE")
-      ? `a private key (${label}); give its public half (cosign public-key --key …) and keep the private key out of the cluster`
-      : `a ${label}, not a public key; keyless certificates are not supported, give a cosign public key`;
+    return problem(
+      label.includes("PRIVATE")
+        ? `a private key (${label}); give its public half (cosign public-key --key …) and keep the private key out of the cluster`
+        : `a ${label}, not a public key; keyless certificates are not supported, give a cosign public key`,
+    );
   }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: blocks[0]?.[0] ?? "", format: "pem" });
   } catch (error) {
-    return `cannot be read as a public key (${error instanceof Error ? error.message : String(error)}); paste the whole cosign.pub`;
+    return problem(
+      `cannot be read as a public key (${error instanceof Error ? error.message : String(error)}); paste the whole cosign.pub`,
+    );
   }
   const details = key.asymmetricKeyDetails ?? {};
   const supported =
@@ -121,10 +128,12 @@ export function publicKeyOf(pem: string): string {
         : key.asymmetricKeyType === "rsa"
           ? `an RSA key of ${details.modulusLength ?? 0} bits`
           : `a ${key.asymmetricKeyType ?? "unknown"} key`;
-    return `${what}; digestpin verifies ECDSA P-256 (cosign generate-key-pair), P-384, P-521 and RSA keys of at least ${MIN_RSA_BITS} bits`;
+    return problem(
+      `${what}; digestpin verifies ECDSA P-256 (cosign generate-key-pair), P-384, P-521 and RSA keys of at least ${MIN_RSA_BITS} bits`,
+    );
   }
   const der = key.export({ type: "spki", format: "der" });
-  return `sha256:${createHash("sha256").update(der).digest("hex")}`;
+  return { id: `sha256:${createHash("sha256").update(der).digest("hex")}` };
 }
 
 /**

@@ -9,7 +9,7 @@ import { rfc3339 } from "./time.ts";
  * `digestpin approve` does: the old digest goes first into its history with replacedAt,
  * replacedBy (the signers) and replaceReason (the signatures). Returns the digest pinned for
  * the key afterwards: `move.digest`, or another one when the pin changed meanwhile (then
- * nothing is written). A pin in a ConfigMap that Helm, Argo CD or Flux syncs is not moved.
+ * nothing is written). Only pins in digestpin's own documents (its pin store) are moved.
  */
 export async function movePin<S extends PolicySnapshot>(
   store: PolicyStore<S>,
@@ -29,11 +29,14 @@ export async function movePin<S extends PolicySnapshot>(
     }
     if (old.digest !== move.from) return { changes: new Map(), result: old.digest };
     const holders = view.holders(move.key);
-    const foreign = holders.find((document) => document.managedBy !== undefined);
+    // The webhook writes its pin store only (its RBAC allows no more): never the policy
+    // ConfigMap, never a ConfigMap that Helm, GitOps or a team keeps.
+    const foreign = holders.find((document) => !document.owned);
     if (foreign !== undefined) {
+      const who = foreign.managedBy === undefined ? "" : `, which ${foreign.managedBy} manages`;
       throw new DigestpinError(
         "ERR_PIN_NOT_OURS",
-        `${move.key} is pinned in ${foreign.name}, which ${foreign.managedBy ?? "another tool"} manages; move such pins into digestpin's pin store with 'digestpin pins migrate'`,
+        `${move.key} is pinned in ${foreign.name}${who}, and approvals by signature move pins in digestpin's pin store only; move it there with 'digestpin pins migrate', or approve with 'digestpin approve'`,
       );
     }
     const changes = new Map(

@@ -90,7 +90,7 @@ test("a pin outside digestpin's pin store is not moved, saying where to move it"
   const error = await t.throwsAsync(movePin(store(texts, false), move));
   t.is((error as { code?: string }).code, "ERR_PIN_NOT_OURS");
   t.regex(
-    error?.message ?? "",
+    error.message,
     /approvals by signature move pins in digestpin's pin store only; move it there with 'digestpin pins migrate'/,
   );
 });

@@ -112,6 +112,7 @@ for (const tool of TOOLS) {
       );
       t.false(unsigned.allowed);
       if (!unsigned.allowed) {
+        t.log(unsigned.message);
         t.true(unsigned.message.includes(`the tag moved. ${ref} is pinned to ${pinned}`));
         t.true(
           unsigned.message.includes(
@@ -137,8 +138,10 @@ for (const tool of TOOLS) {
         500,
       );
       t.is(admitted.object.spec.containers[0].image, `${ref}@${current}`);
+      t.log(`admitted: ${admitted.object.spec.containers[0].image}`);
 
       const pin = await storedPin(env, ref);
+      t.log(JSON.stringify(pin));
       t.is(pin?.digest, current);
       t.regex(pin?.pinnedBy ?? "", /^signature qa \(sha256:[0-9a-f]{12}\)$/);
       t.is(pin?.history?.[0]?.digest, pinned);
@@ -180,6 +183,7 @@ for (const tool of TOOLS) {
       );
       t.false(created.allowed);
       if (!created.allowed) {
+        t.log(created.message);
         t.true(created.message.includes(`${ref} is pinned to ${pinned}`), created.message);
         t.true(
           created.message.includes(
@@ -214,6 +218,7 @@ for (const tool of TOOLS) {
       );
       t.false(unsigned.allowed);
       if (!unsigned.allowed) {
+        t.log(unsigned.message);
         t.true(
           unsigned.message.includes(
             `${pushed.digest} is not signed, and the policy requires a signature by qa (sha256:`,

@@ -17,7 +17,9 @@ const PARTS = {
   tls: ["kube", "observability"],
   pins: ["policy", "kube", "reference", "observability"],
   admission: ["policy", "registry", "layers", "reference"],
+  drift: ["policy", "kube", "registry", "layers", "reference", "observability"],
   webhook: [
+    "drift",
     "admission",
     "pins",
     "policy",
@@ -31,6 +33,7 @@ const PARTS = {
   ],
   cli: [
     "webhook",
+    "drift",
     "admission",
     "pins",
     "policy",

@@ -2,13 +2,15 @@
  * `make bench`: digestpin's performance next to the bare-Node limit and a peer, each comparison
  * measured in the same run. Prints the tables and writes them into BENCHMARKS.md.
  *
- *   node --import tsx bench/run.ts [--only warm,cold,peer,pins,apiserver] [--no-write]
+ *   node --import tsx bench/run.ts [--only warm,cold,peer,pins,apiserver,reloads] [--no-write]
  *     [--rounds N] [--quick (one round)] [--max-only (no fixed-rate runs)]
  *
  * DIGESTPIN_BENCH_DIGESTER=/path/to/k8s-digester adds the peer's rows (a binary built
  * elsewhere: this repository neither contains nor builds it).
  * DIGESTPIN_BENCH_VARIANTS=name=DIST[@LOG_LEVEL],… adds other builds of digestpin to the warm
  * path's rounds (e.g. the dist/ of the commit before an optimization).
+ * DIGESTPIN_BENCH_RELOAD_SECONDS=N shortens each run of the reloads group (default 30);
+ * DIGESTPIN_BENCH_RELOAD_PINS=10000[,100000] chooses its pin counts.
  */
 import { parseArgs } from "node:util";
 import { startBenchRegistry } from "./fixtures/registry.ts";
@@ -16,13 +18,14 @@ import { apiServerGroup } from "./groups/apiserver.ts";
 import { COLD_DEFAULTS, coldGroup } from "./groups/cold.ts";
 import { peerGroup } from "./groups/peer.ts";
 import { pinsGroup } from "./groups/pins.ts";
+import { RELOADS_DEFAULTS, reloadsGroup } from "./groups/reloads.ts";
 import { WARM_DEFAULTS, warmGroup } from "./groups/warm.ts";
 import { startControlPlane } from "../test/harness/kube.ts";
 import { machine, writeBenchmarks } from "./lib/benchmarks-file.ts";
 import { createContext } from "./lib/context.ts";
 import { checksTable, textTable, type GroupResult } from "./lib/report.ts";
 
-const GROUPS = ["warm", "cold", "peer", "pins", "apiserver"] as const;
+const GROUPS = ["warm", "cold", "peer", "pins", "apiserver", "reloads"] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
           ...(values.rounds !== undefined && { rounds: Number(values.rounds) }),
         }),
       );
-    const needsCluster = ["peer", "pins", "apiserver"].some((group) => only.has(group));
+    const needsCluster = ["peer", "pins", "apiserver", "reloads"].some((group) => only.has(group));
     const cluster = needsCluster
       ? await startControlPlane(ctx, { controllerManager: false })
       : undefined;
@@ -83,6 +86,20 @@ async function main(): Promise<void> {
     if (only.has("pins") && cluster !== undefined) results.push(await pinsGroup(ctx, cluster));
     if (only.has("apiserver") && cluster !== undefined)
       results.push(await apiServerGroup(ctx, registry, cluster));
+    if (only.has("reloads")) {
+      const seconds = Number(process.env.DIGESTPIN_BENCH_RELOAD_SECONDS ?? NaN);
+      const sizes = (process.env.DIGESTPIN_BENCH_RELOAD_PINS ?? "")
+        .split(",")
+        .filter((size) => size !== "")
+        .map(Number);
+      results.push(
+        await reloadsGroup(ctx, registry, cluster, {
+          ...RELOADS_DEFAULTS,
+          ...(seconds > 0 && { seconds }),
+          ...(sizes.length > 0 && { sizes }),
+        }),
+      );
+    }
   } finally {
     await ctx.close();
   }
@@ -91,7 +108,7 @@ async function main(): Promise<void> {
     for (const table of result.tables) console.log(textTable(table) + "\n");
   console.log(textTable(checksTable(results.flatMap((r) => r.checks))));
   if (values["no-write"] !== true)
-    console.log(`\nwritten: ${await writeBenchmarks(results, about)}`);
+    console.log(`\nwritten: ${await writeBenchmarks(results, about, values.only?.split(","))}`);
 }
 
 await main();

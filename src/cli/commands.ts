@@ -3,6 +3,7 @@ import { checkCommand } from "./check/index.ts";
 import { completionCommand } from "./completion.ts";
 import type { Command } from "./command.ts";
 import { diffCommand } from "./diff/index.ts";
+import { driftCommand } from "./drift.ts";
 import { parseCommand } from "./parse.ts";
 import { approveCommand, pinCommand } from "./pin/index.ts";
 import { pinsCommand } from "./pins/index.ts";
@@ -21,6 +22,7 @@ export const commands: readonly Command[] = [
   diffCommand,
   approveCommand,
   pinsCommand,
+  driftCommand,
   checkCommand,
   certsCommand,
   versionCommand,

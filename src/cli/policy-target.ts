@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { delimiter, join } from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../kube/index.ts";
 import {
   DEFAULT_MAX_SHARDS,
@@ -100,6 +101,18 @@ export function openPolicyStore(flags: PolicyTargetFlags, env: CliIO["env"]): Po
     layout,
     flags.configmap ?? POLICY_CONFIGMAP,
   );
+}
+
+/**
+ * The cluster the flags name (--kubeconfig, --context, --request-timeout, kubectl's way), for
+ * commands that read the cluster without a policy store; a string is a usage problem.
+ */
+export function openKubeConfig(flags: PolicyTargetFlags, env: CliIO["env"]): KubeConfig | string {
+  const kubeconfig = kubeconfigPath(flags.kubeconfig, env);
+  if (kubeconfig === undefined) return "no cluster: use --kubeconfig FILE (or $KUBECONFIG)";
+  const requestTimeoutMs = readRequestTimeout(flags["request-timeout"] ?? "0");
+  if (typeof requestTimeoutMs === "string") return requestTimeoutMs;
+  return loadKubeConfig({ kubeconfig, context: flags.context, requestTimeoutMs });
 }
 
 /**

@@ -1,5 +1,6 @@
 // Kubernetes API access, generic: kubeconfig loading with clear errors, informers, ConfigMaps
-// with optimistic concurrency, Events, namespace labels and pull secrets. Knows no policy.
+// with optimistic concurrency, Events, leader election (Leases), namespace labels and pull
+// secrets. Knows no policy.
 export { checkApiServer, loadKubeConfig, ReusingKubeConfig, type KubeAccess } from "./client.ts";
 export { apiServerOf, explainKubeError, KubeApiError, retryTransport } from "./errors.ts";
 export { watchObjects, type ObjectWatch, type ObjectWatchOptions } from "./watch.ts";
@@ -13,3 +14,8 @@ export {
   type PullSecretSource,
   type SecretName,
 } from "./pull-secrets.ts";
+export {
+  DEFAULT_LEASE_DURATION_MS,
+  LeaderElection,
+  type LeaderElectionOptions,
+} from "./leader-election.ts";

@@ -90,6 +90,60 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The drift scan (docs/drift.md). The gauges below are on the registry only while this
+  // replica's role asks for them (driftScanRole): the leader's alone, so alerts never see two.
+  readonly pinsMoved = new Gauge({
+    name: "digestpin_pins_moved",
+    help: "Pinned tags whose registry digest moved and that are not approved (scan leader only).",
+    registers: [],
+  });
+
+  readonly pinsMovedOldest = new Gauge({
+    name: "digestpin_pins_moved_oldest_seconds",
+    help: "Seconds since the oldest moved, unapproved tag was first seen (scan leader only).",
+    registers: [],
+  });
+
+  readonly driftScanLastSuccess = new Gauge({
+    name: "digestpin_drift_scan_last_success_timestamp_seconds",
+    help: "When the drift scan last completed and wrote its report (Unix time; 0: not yet).",
+    registers: [],
+  });
+
+  readonly driftScanLeader = new Gauge({
+    name: "digestpin_drift_scan_leader",
+    help: "1 on the replica holding the drift scan Lease, 0 on the others; absent when the scan is off.",
+    registers: [],
+  });
+
+  readonly driftScanDuration = new Histogram({
+    name: "digestpin_drift_scan_duration_seconds",
+    help: "How long a drift scan took, from its first request to its report written.",
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200],
+    registers: [this.registry],
+  });
+
+  readonly driftScanErrors = new Counter({
+    name: "digestpin_drift_scan_errors_total",
+    help: "Drift scan failures, by reason: a registry error code (the tag is unreachable, never drift) or report-write.",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
+  /** Which drift scan gauges this replica exports: none (off), the Lease's, or all (leader). */
+  driftScanRole(role: "off" | "follower" | "leader"): void {
+    const leaderOnly = [this.pinsMoved, this.pinsMovedOldest, this.driftScanLastSuccess];
+    const show = (gauge: Gauge, shown: boolean) => {
+      const name = (gauge as unknown as { name: string }).name;
+      const registered = this.registry.getSingleMetric(name) !== undefined;
+      if (shown && !registered) this.registry.registerMetric(gauge);
+      if (!shown && registered) this.registry.removeSingleMetric(name);
+    };
+    for (const gauge of leaderOnly) show(gauge, role === "leader");
+    show(this.driftScanLeader, role !== "off");
+    this.driftScanLeader.set(role === "leader" ? 1 : 0);
+  }
+
   readonly buildInfo = new Gauge({
     name: "digestpin_build_info",
     help: "Always 1; the labels say which digestpin and which Node.js runs.",

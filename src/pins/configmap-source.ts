@@ -45,8 +45,8 @@ export interface ConfigMapSourceOptions extends PolicyHolderOptions {
 export class ConfigMapPolicySource implements PolicySource {
   readonly #options: ConfigMapSourceOptions;
   readonly #holder: PolicyHolder;
-  readonly #cache = new DocumentCache();
-  readonly #assembler = new PolicyAssembler();
+  #cache = new DocumentCache();
+  #assembler = new PolicyAssembler();
   readonly #parser = new DocumentParser();
   /** Merges run one after the other (a large ConfigMap is parsed in a worker meanwhile). */
   #queue: Promise<void> = Promise.resolve();
@@ -132,7 +132,8 @@ export class ConfigMapPolicySource implements PolicySource {
     return this.#queue;
   }
 
-  async #merge(): Promise<void> {
+  /** `again`: the ConfigMaps that changed, when everything is read whole once more. */
+  async #merge(again?: readonly V1ConfigMap[]): Promise<void> {
     if (!this.#policyWatch.synced || !this.#pinsWatch.synced) return;
     const policyMap = this.#policyWatch.list().find((cm) => nameOf(cm) === this.#policyName);
     const pinMaps = this.#pinsWatch
@@ -144,11 +145,14 @@ export class ConfigMapPolicySource implements PolicySource {
         cm === undefined ? [] : [[nameOf(cm), cm.metadata?.resourceVersion ?? ""] as const],
       ),
     );
-    if (this.#applied !== undefined && sameVersions(versions, this.#applied)) return;
-    const changed = [policyMap, ...pinMaps].filter(
-      (cm): cm is V1ConfigMap =>
-        cm !== undefined && this.#applied?.get(nameOf(cm)) !== cm.metadata?.resourceVersion,
-    );
+    if (again === undefined && this.#applied !== undefined && sameVersions(versions, this.#applied))
+      return;
+    const changed =
+      again ??
+      [policyMap, ...pinMaps].filter(
+        (cm): cm is V1ConfigMap =>
+          cm !== undefined && this.#applied?.get(nameOf(cm)) !== cm.metadata?.resourceVersion,
+      );
     this.#applied = versions;
     this.#cache.retain(new Set(versions.keys()));
     const [policy, ...pins] = await Promise.all([
@@ -161,6 +165,15 @@ export class ConfigMapPolicySource implements PolicySource {
       ...pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins")),
     ]);
     const assembled = this.#assembler.assemble(policy, pins);
+    if (!assembled.ok && again === undefined && this.#parser.differences > 0) {
+      // Pins read as differences may carry the line they had before: read everything whole once
+      // more so that every issue names the right line.
+      this.#parser.forget();
+      this.#cache = new DocumentCache();
+      this.#assembler = new PolicyAssembler();
+      await this.#merge(changed);
+      return;
+    }
     if (assembled.ok) {
       this.#holder.accept(assembled.policy);
       return;

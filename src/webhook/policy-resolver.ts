@@ -32,12 +32,19 @@ export class PolicyResolver {
   /** The settings object the resolver was last checked against, and their serialized form. */
   #seen: Policy["settings"] | undefined;
   #key = "";
+  /** Overrides the policy's cacheTTL (the drift scan asks with 0: never a cached answer). */
+  readonly #cacheTtlMs: number | undefined;
   /** The last policy policyChanged was told of (its changes are already applied). */
   #announced: Policy | undefined;
 
-  constructor(policy: () => Policy | undefined, metrics?: Metrics) {
+  constructor(
+    policy: () => Policy | undefined,
+    metrics?: Metrics,
+    options: { readonly cacheTtlMs?: number } = {},
+  ) {
     this.#policy = policy;
     this.#metrics = metrics;
+    this.#cacheTtlMs = options.cacheTtlMs;
   }
 
   readonly resolve = async (
@@ -79,7 +86,7 @@ export class PolicyResolver {
     if (this.#resolver !== undefined && settings === this.#seen) return this.#resolver;
     this.#seen = settings;
     const registries = settings?.registries ?? undefined;
-    const cacheTtlMs = settings?.cacheTTLMs;
+    const cacheTtlMs = this.#cacheTtlMs ?? settings?.cacheTTLMs;
     const key = JSON.stringify([registries, cacheTtlMs]);
     if (this.#resolver === undefined || key !== this.#key) {
       const retired = this.#resolver;

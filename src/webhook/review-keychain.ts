@@ -23,22 +23,42 @@ export function reviewKeychain(
   return async (request) => {
     const { secrets } = options;
     if (secrets === undefined) return anonymous;
-    const registrySecrets: SecretName[] = (options.policy()?.settings.registries ?? []).flatMap(
-      (r) =>
-        r.credentialsSecret === undefined
-          ? []
-          : [
-              {
-                namespace: r.credentialsSecret.namespace ?? options.namespace,
-                name: r.credentialsSecret.name,
-              },
-            ],
-    );
     return podKeychain(secrets, {
       namespace: request.namespace ?? "",
       podSpec: podSpecOf(request.kind.kind, request.object),
       podSecrets: options.pullSecrets,
-      registrySecrets,
+      registrySecrets: registrySecretsOf(options),
+    });
+  };
+}
+
+/** The policy's per-registry `credentialsSecret`s (a Secret without namespace: the webhook's). */
+function registrySecretsOf(options: KeychainOptions): SecretName[] {
+  return (options.policy()?.settings.registries ?? []).flatMap((r) =>
+    r.credentialsSecret === undefined
+      ? []
+      : [
+          {
+            namespace: r.credentialsSecret.namespace ?? options.namespace,
+            name: r.credentialsSecret.name,
+          },
+        ],
+  );
+}
+
+/**
+ * The credentials of the drift scan, which has no Pod: the policy's per-registry
+ * `credentialsSecret`s, read anew for each request (a rotated Secret is used at once).
+ */
+export function scanKeychain(options: KeychainOptions): () => Promise<Keychain> {
+  return async () => {
+    const { secrets } = options;
+    if (secrets === undefined) return anonymous;
+    return podKeychain(secrets, {
+      namespace: options.namespace,
+      podSpec: undefined,
+      podSecrets: false,
+      registrySecrets: registrySecretsOf(options),
     });
   };
 }

@@ -134,6 +134,15 @@ const ALLOWED: Access[] = [
   ["patch", `${MWC}/digestpin`, "all"],
   ["get", `${VWC}/digestpin`, "all"],
   ["patch", `${VWC}/digestpin`, "all"],
+  ["update", `${CONFIG}/digestpin-drift`, "ns"], // the drift report
+  ["create", "leases.coordination.k8s.io", "ns"], // the drift scan's Lease
+  ["get", "leases.coordination.k8s.io/digestpin-drift-scan", "ns"],
+  ["update", "leases.coordination.k8s.io/digestpin-drift-scan", "ns"],
+  ["list", "pods", "all"], // the drift scan's inventory
+  ["watch", "pods", "all"],
+  ["list", "deployments.apps", "all"],
+  ["watch", "statefulsets.apps", "all"],
+  ["watch", "daemonsets.apps", "all"],
 ];
 // ...and a sample of what it may not.
 const DENIED: Access[] = [
@@ -158,7 +167,9 @@ const DENIED: Access[] = [
   ["get", "serviceaccounts", "other"],
   ["get", "pods", "other"],
   ["create", "pods", "ns"],
-  ["list", "pods", "all"],
+  ["update", "leases.coordination.k8s.io/other-lease", "ns"],
+  ["delete", "leases.coordination.k8s.io/digestpin-drift-scan", "ns"],
+  ["update", "deployments.apps", "all"],
   ["list", MWC, "all"],
   ["watch", MWC, "all"],
   ["update", `${MWC}/digestpin`, "all"],
@@ -249,6 +260,11 @@ const CLUSTER_RULES = [
   "events | [] | [] | [create patch]",
   "events.events.k8s.io | [] | [] | [create patch]",
   "namespaces | [] | [] | [get list watch]",
+  // The drift scan's inventory.
+  "pods | [] | [] | [list watch]",
+  "deployments.apps | [] | [] | [list watch]",
+  "statefulsets.apps | [] | [] | [list watch]",
+  "daemonsets.apps | [] | [] | [list watch]",
 ];
 
 test.serial(
@@ -260,6 +276,9 @@ test.serial(
       [
         "configmaps | [] | [] | [get list watch create]",
         ...STORE_NAMES.map((name) => `configmaps | [] | [${name}] | [update patch]`),
+        "configmaps | [] | [digestpin-drift] | [update patch]",
+        "leases.coordination.k8s.io | [] | [] | [create]",
+        "leases.coordination.k8s.io | [] | [digestpin-drift-scan] | [get update]",
         "secrets | [] | [] | [create]",
         "secrets | [] | [digestpin-tls] | [get list watch update]",
         ...CLUSTER_RULES,

@@ -26,19 +26,6 @@ export const DIGESTPIN_METRICS = [
   "digestpin_drift_scan_leader",
 ] as const;
 
-/**
- * Those the webhook exports once the drift scanner of issue 18 is in (not yet in
- * src/observability/metrics.ts); a test checks every other one is there.
- */
-export const DRIFT_SCANNER_METRICS: ReadonlySet<string> = new Set([
-  "digestpin_pins_moved",
-  "digestpin_pins_moved_oldest_seconds",
-  "digestpin_drift_scan_last_success_timestamp_seconds",
-  "digestpin_drift_scan_duration_seconds",
-  "digestpin_drift_scan_errors_total",
-  "digestpin_drift_scan_leader",
-]);
-
 const HISTOGRAMS = new Set([
   "digestpin_admission_review_duration_seconds",
   "digestpin_drift_scan_duration_seconds",

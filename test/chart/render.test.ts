@@ -259,11 +259,31 @@ const ROLE_RULES = [
     ],
     verbs: ["update", "patch"],
   },
+  // The drift scan: its report and its Lease.
+  {
+    apiGroups: [""],
+    resources: ["configmaps"],
+    resourceNames: ["digestpin-drift"],
+    verbs: ["update", "patch"],
+  },
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+  {
+    apiGroups: ["coordination.k8s.io"],
+    resources: ["leases"],
+    resourceNames: ["digestpin-drift-scan"],
+    verbs: ["get", "update"],
+  },
 ];
 // Cluster-wide, always: Events in the workloads' namespaces, and namespace labels.
 const CLUSTER_RULES = [
   { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
   { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments", "statefulsets", "daemonsets"],
+    verbs: ["list", "watch"],
+  },
 ];
 const TLS_SECRET_RULES = [
   { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },

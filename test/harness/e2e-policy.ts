@@ -33,6 +33,8 @@ export interface PolicyInput {
   /** `signatures` rules and `approvals`, as the policy writes them (docs/signatures.md). */
   readonly signatures?: readonly Record<string, unknown>[];
   readonly approvals?: Record<string, unknown>;
+  /** `driftScan`, as the policy writes it (docs/drift.md). */
+  readonly driftScan?: { readonly interval?: string; readonly concurrency?: number };
 }
 
 /** The policy ConfigMap's `policy.yaml`: settings in the documented order, then the pins. */
@@ -54,6 +56,7 @@ export function policyYaml(input: PolicyInput): string {
     ...(input.namespaces !== undefined && { namespaces: input.namespaces }),
     ...(input.signatures !== undefined && { signatures: input.signatures }),
     ...(input.approvals !== undefined && { approvals: input.approvals }),
+    ...(input.driftScan !== undefined && { driftScan: input.driftScan }),
     pins: { ...input.pins },
   };
   return stringify(document, { lineWidth: 0 });

@@ -28,6 +28,11 @@ export interface WebhookOptions {
   readonly mutateTemplates?: boolean;
   /** `--log-level` (default debug). */
   readonly logLevel?: string;
+  /**
+   * Register the webhook configurations (default true). Another replica of a webhook already
+   * registered passes false: it serves and scans, the API server calls the first.
+   */
+  readonly register?: boolean;
 }
 
 /**
@@ -187,7 +192,8 @@ export async function startDigestpinWebhook(
     ...(options.mutateTemplates === true && { mutateTemplates: true }),
   });
   const objects = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
-  for (const configuration of [settings.mutating, settings.validating]) {
+  const register = options.register ?? true;
+  for (const configuration of register ? [settings.mutating, settings.validating] : []) {
     await objects.create(configuration);
     t.teardown(async () => {
       await objects.delete(configuration as KubernetesObject).catch(() => undefined);
@@ -234,7 +240,8 @@ export async function startDigestpinWebhook(
     logTail: async (chars = 4000) =>
       (await readFile(logFile, "utf8").catch(() => "")).slice(-chars),
   };
-  await untilCalled(webhook, cluster, objects, options.probeNamespace, policyConfigMap);
+  if (register)
+    await untilCalled(webhook, cluster, objects, options.probeNamespace, policyConfigMap);
   return webhook;
 }
 

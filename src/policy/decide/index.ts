@@ -4,7 +4,7 @@ export { decide, decideWith } from "./decide.ts";
 export * from "./decision.ts";
 export { buildPolicy, composePolicy, policyFromText, type Policy } from "./policy.ts";
 export { PinIndex, repositoryOfKey, type DigestUse, type PinChanges } from "./pin-index.ts";
-export { PinMerge, samePin, type MergeResult } from "./pin-merge.ts";
+export { notePinDelta, PinMerge, samePin, type MergeResult, type PinDelta } from "./pin-merge.ts";
 export { mergePins, type PinSource } from "./merge.ts";
 export { compileRegistries, type RegistryMatcher } from "./registry-matcher.ts";
 export { compileExemptions, type ExemptionMatcher } from "./exemptions.ts";

@@ -8,6 +8,26 @@ interface Contribution {
   record: PinRecord;
 }
 
+/**
+ * How a pins array differs from an earlier one of the same document: `set` new or changed
+ * records, `unset` keys gone; every other record is the earlier one (perhaps on another line).
+ */
+export interface PinDelta {
+  readonly from: readonly PinRecord[];
+  readonly set: readonly PinRecord[];
+  readonly unset: readonly string[];
+}
+
+const DELTAS = new WeakMap<readonly PinRecord[], PinDelta>();
+
+/**
+ * Notes that `pins` is `delta.from` changed by `delta` (a reader that received only the
+ * difference says so): PinMerge then merges only those pins instead of comparing them all.
+ */
+export function notePinDelta(pins: readonly PinRecord[], delta: PinDelta): void {
+  DELTAS.set(pins, delta);
+}
+
 export type MergeResult =
   | {
       readonly ok: true;
@@ -75,22 +95,37 @@ export class PinMerge {
   #read(source: PinSource): void {
     const seen = this.#sources.get(source.source);
     if (seen?.pins === source.pins) return;
+    const delta = DELTAS.get(source.pins);
+    if (seen !== undefined && delta?.from === seen.pins) {
+      for (const key of delta.unset) {
+        if (seen.byKey.delete(key)) this.#withdraw(key, source.source);
+      }
+      for (const record of delta.set) this.#contribute(source.source, seen.byKey, record);
+      this.#sources.set(source.source, { pins: source.pins, byKey: seen.byKey });
+      return;
+    }
     const byKey = new Map<string, PinRecord>();
     for (const record of source.pins) if (!byKey.has(record.key)) byKey.set(record.key, record);
     if (seen !== undefined) {
       for (const key of seen.byKey.keys()) if (!byKey.has(key)) this.#withdraw(key, source.source);
     }
-    for (const [key, record] of byKey) {
-      const before = seen?.byKey.get(key);
-      const contributions = this.#contributions.get(key) ?? [];
-      const mine = contributions.find((c) => c.source === source.source);
-      if (mine === undefined) contributions.push({ source: source.source, record });
-      else mine.record = record;
-      this.#contributions.set(key, contributions);
-      // The same pin read again (only its line moved): kept as it is in the index.
-      if (before === undefined || !samePin(before, record)) this.#dirty.add(key);
-    }
+    const before = seen?.byKey ?? new Map<string, PinRecord>();
+    for (const record of byKey.values()) this.#contribute(source.source, before, record);
     this.#sources.set(source.source, { pins: source.pins, byKey });
+  }
+
+  /** `record` is now what `source` pins for its key; `known` is what it pinned (updated). */
+  #contribute(source: string, known: Map<string, PinRecord>, record: PinRecord): void {
+    const { key } = record;
+    const before = known.get(key);
+    known.set(key, record);
+    const contributions = this.#contributions.get(key) ?? [];
+    const mine = contributions.find((c) => c.source === source);
+    if (mine === undefined) contributions.push({ source, record });
+    else mine.record = record;
+    this.#contributions.set(key, contributions);
+    // The same pin read again (only its line moved): kept as it is in the index.
+    if (before === undefined || !samePin(before, record)) this.#dirty.add(key);
   }
 
   #withdraw(key: string, source: string): void {

@@ -1,4 +1,4 @@
-import type { Node } from "yaml";
+import { isScalar, type Node } from "yaml";
 import { quote } from "../../errors.ts";
 import { parseDuration } from "./duration.ts";
 import { namespaceProblem } from "./formats.ts";
@@ -9,13 +9,18 @@ import { readApprovals, readSignatureRules } from "./read-signatures.ts";
 import {
   BASE_IMAGES_RULES,
   CONTROLLER_POD_ACTIONS,
+  DEFAULT_DRIFT_SCAN,
   DEFAULT_SETTINGS,
   DRIFT_ACTIONS,
   MAX_CACHE_TTL_MS,
+  MAX_DRIFT_SCAN_CONCURRENCY,
+  MAX_DRIFT_SCAN_INTERVAL_MS,
+  MIN_DRIFT_SCAN_INTERVAL_MS,
   MODES,
   REGISTRY_UNAVAILABLE_ACTIONS,
   REWRITES,
   UNPINNED_ACTIONS,
+  type DriftScanSettings,
   type Exemptions,
   type Settings,
 } from "./schema.ts";
@@ -36,6 +41,7 @@ export const SETTING_KEYS = [
   "namespaces",
   "signatures",
   "approvals",
+  "driftScan",
 ] as const;
 
 /** The settings of a Policy document; an absent or null setting takes its default. */
@@ -56,6 +62,7 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
     signaturesNode === null ? undefined : readSignatureRules(reader, signaturesNode);
   const approvals =
     approvalsNode === null ? undefined : readApprovals(reader, approvalsNode, signatures);
+  const driftScan = node("driftScan");
   return {
     mode: choice("mode", MODES, DEFAULT_SETTINGS.mode),
     unpinned: choice("unpinned", UNPINNED_ACTIONS, DEFAULT_SETTINGS.unpinned),
@@ -78,7 +85,49 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
     namespaces: namespaces === null ? [] : readNamespaceRules(reader, namespaces),
     ...(signatures !== undefined && signatures.length > 0 && { signatures }),
     ...(approvals !== undefined && { approvals }),
+    ...(driftScan !== null && { driftScan: readDriftScan(reader, driftScan) }),
   };
+}
+
+/** `driftScan: { interval: 1h, concurrency: 4 }`; `interval: 0s` turns the scan off. */
+function readDriftScan(reader: YamlReader, node: Node): DriftScanSettings {
+  const fields = reader.fields(node, "driftScan", ["interval", "concurrency"]);
+  const interval = fields?.get("interval")?.value ?? null;
+  const concurrency = fields?.get("concurrency")?.value ?? null;
+  let intervalMs = DEFAULT_DRIFT_SCAN.intervalMs;
+  const text = interval === null ? undefined : reader.string(interval, "driftScan.interval");
+  if (text !== undefined) {
+    const parsed = parseDuration(text);
+    if (!parsed.ok) reader.fail(interval, "driftScan.interval", parsed.problem);
+    else if (
+      parsed.ms !== 0 &&
+      (parsed.ms < MIN_DRIFT_SCAN_INTERVAL_MS || parsed.ms > MAX_DRIFT_SCAN_INTERVAL_MS)
+    )
+      reader.fail(
+        interval,
+        "driftScan.interval",
+        `${quote(text)} is outside 1s to 24h (0s turns the scan off)`,
+      );
+    else intervalMs = parsed.ms;
+  }
+  let workers = DEFAULT_DRIFT_SCAN.concurrency;
+  if (concurrency !== null) {
+    const value = isScalar(concurrency) ? concurrency.value : undefined;
+    if (
+      typeof value === "number" &&
+      Number.isInteger(value) &&
+      value >= 1 &&
+      value <= MAX_DRIFT_SCAN_CONCURRENCY
+    )
+      workers = value;
+    else
+      reader.fail(
+        concurrency,
+        "driftScan.concurrency",
+        `expected a whole number from 1 to ${MAX_DRIFT_SCAN_CONCURRENCY}`,
+      );
+  }
+  return { intervalMs, concurrency: workers };
 }
 
 function readCacheTTL(reader: YamlReader, node: Node): number {

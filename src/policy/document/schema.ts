@@ -80,6 +80,8 @@ export interface Settings {
   readonly baseImages?: BaseImagesRule;
   /** Settings for the namespaces a selector picks; the first rule that selects one wins. */
   readonly namespaces: readonly NamespaceRule[];
+  /** How the elected replica re-resolves every pinned tag (docs/drift.md). Absent: defaults. */
+  readonly driftScan?: DriftScanSettings;
   /**
    * Which cosign keys sign which images (docs/signatures.md); the first rule whose `images`
    * match an image applies to it. Absent: no signature is ever read.
@@ -115,6 +117,19 @@ export interface Approvals {
   /** How many distinct keys of `signedBy` must have signed (at least 1). */
   readonly minSigners: number;
 }
+
+/** `driftScan`: every pinned tag re-resolved once per `intervalMs`, `concurrency` at a time. */
+export interface DriftScanSettings {
+  /** 0: no scan. */
+  readonly intervalMs: number;
+  readonly concurrency: number;
+}
+
+export const DEFAULT_DRIFT_SCAN: DriftScanSettings = { intervalMs: 3_600_000, concurrency: 4 };
+/** The shortest interval (tests use 2s) and the longest (a day). */
+export const MIN_DRIFT_SCAN_INTERVAL_MS = 1_000;
+export const MAX_DRIFT_SCAN_INTERVAL_MS = 86_400_000;
+export const MAX_DRIFT_SCAN_CONCURRENCY = 64;
 
 /** The settings a `namespaces` rule may override. */
 export const NAMESPACE_SETTING_KEYS = [

@@ -28,8 +28,8 @@ export interface FileSourceOptions extends PolicyHolderOptions, FileWatchOptions
 export class FilePolicySource implements PolicySource {
   readonly #options: FileSourceOptions;
   readonly #holder: PolicyHolder;
-  readonly #files = new DocumentCache<CheckedFile>();
-  readonly #assembler = new PolicyAssembler();
+  #files = new DocumentCache<CheckedFile>();
+  #assembler = new PolicyAssembler();
   readonly #parser = new DocumentParser();
   /** What the files held at the last load, to skip loads that would change nothing. */
   #applied: readonly FileRead[] | undefined;
@@ -76,7 +76,7 @@ export class FilePolicySource implements PolicySource {
     return this.#queue;
   }
 
-  async #load(): Promise<void> {
+  async #load(whole = false): Promise<void> {
     const { policyFile, pinsFiles = [] } = this.#options;
     const texts = await Promise.all(
       [policyFile, ...pinsFiles].map((file) =>
@@ -87,7 +87,7 @@ export class FilePolicySource implements PolicySource {
       ),
     );
     // Compared read by read (not through a JSON copy of every text: 10 MB for 100k pins).
-    if (this.#applied !== undefined && sameReads(this.#applied, texts)) return;
+    if (!whole && this.#applied !== undefined && sameReads(this.#applied, texts)) return;
     this.#applied = texts;
     // Each file is checked once per text: an edit of one file reads only that file again.
     const files = await Promise.all(
@@ -101,6 +101,15 @@ export class FilePolicySource implements PolicySource {
     );
     const { policy, pins } = combineFiles(files, policyFile);
     const assembled = this.#assembler.assemble(policy, pins);
+    if (!assembled.ok && !whole && this.#parser.differences > 0) {
+      // Pins read as differences may carry the line they had before: read everything whole once
+      // more so that every issue names the right line.
+      this.#parser.forget();
+      this.#files = new DocumentCache<CheckedFile>();
+      this.#assembler = new PolicyAssembler();
+      await this.#load(true);
+      return;
+    }
     if (assembled.ok) this.#holder.accept(assembled.policy);
     else this.#holder.reject(assembled.issues);
   }

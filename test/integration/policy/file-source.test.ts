@@ -93,3 +93,56 @@ test("pins files are merged; a conflict between files is rejected naming both", 
   t.true(source.issues[0]?.message.includes(`${file}:4:3`));
   t.is(source.current()?.pins.size, 2);
 });
+
+test("a large pins file comes back from the worker as its differences: same pins, and a conflict names today's lines", async (t) => {
+  const dir = await tempDir(t, "file-delta");
+  const policy = join(dir, "policy.yaml");
+  const pins = join(dir, "pins.yaml");
+  const many = (count: number, first = 0): Record<string, string> =>
+    Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [
+        `registry.example/team/app${first + i}:v1`,
+        `sha256:${(first + i).toString(16).padStart(64, "0")}`,
+      ]),
+    );
+  const base = many(1000);
+  await writeFile(policy, policyText(digest("a")));
+  await writeFile(pins, PINS_HEADER + pinsYaml(base));
+  const { source } = await startSource(t, policy, [pins]);
+  t.is(source.current()?.pins.size, 1001);
+
+  // One pin added at the top (every other pin moves down a line), one changed, one removed.
+  const edited = { ...many(1, 5000), ...base };
+  edited["registry.example/team/app7:v1"] = digest("b");
+  delete edited["registry.example/team/app9:v1"];
+  await writeFile(pins, PINS_HEADER + pinsYaml(edited));
+  await waitFor("the edit", () => source.generation === 2);
+  const now = source.current();
+  t.is(now?.pins.size, 1001);
+  t.is(
+    now?.pins.get("registry.example/team/app5000:v1")?.digest,
+    edited["registry.example/team/app5000:v1"],
+  );
+  t.is(now?.pins.get("registry.example/team/app7:v1")?.digest, digest("b"));
+  t.is(now?.pins.get("registry.example/team/app9:v1"), undefined);
+  t.deepEqual([...(now?.pinChanges ?? [])].sort(), [
+    "registry.example/team/app5000:v1",
+    "registry.example/team/app7:v1",
+    "registry.example/team/app9:v1",
+  ]);
+
+  // The policy now pins app500 to another digest: the issue names the pins file's current line.
+  await writeFile(
+    policy,
+    POLICY_HEADER +
+      pinsYaml({ [KEY]: digest("a"), "registry.example/team/app500:v1": digest("c") }),
+  );
+  await waitFor("the rejection", () => source.issues.length > 0);
+  const lines = (PINS_HEADER + pinsYaml(edited)).split("\n");
+  const line = lines.findIndex((text) => text.includes("registry.example/team/app500:v1")) + 1;
+  t.true(
+    source.issues.some((issue) => issue.source === pins && issue.line === line),
+    JSON.stringify(source.issues),
+  );
+  t.is(source.generation, 2, "the policy in force stays");
+});

@@ -56,3 +56,38 @@ test("small documents are checked at once, and the parser works again after clos
   t.is(parser.offThread, 1);
   await parser.close();
 });
+
+test("a file checked again comes back as the difference of its pins, rebuilt to the same pins", async (t) => {
+  const parser = new DocumentParser();
+  t.teardown(() => parser.close());
+  const first = pinsText(2000);
+  await parser.file("pins.yaml", first, false);
+  t.is(parser.differences, 0);
+  const lines = first.split("\n");
+  // One pin more, inserted near the top; the last one changed.
+  lines.splice(
+    3,
+    0,
+    `  registry.example/new:v1:\n    digest: sha256:${"e".repeat(64)}\n    pinnedBy: bob`,
+  );
+  const joined = lines.join("\n");
+  const last = joined.lastIndexOf("pinnedBy: alice");
+  const second = `${joined.slice(0, last)}pinnedBy: carol${joined.slice(last + "pinnedBy: alice".length)}`;
+  const got = await parser.file("pins.yaml", second, false);
+  t.is(parser.differences, 1, "sent as a difference");
+  const want = checkPolicyFile({ file: "pins.yaml", text: second }, false);
+  const pins = (file: typeof got) => {
+    const [result] = file.pins;
+    if (!result?.ok) throw new Error("not ok");
+    return new Map(
+      result.document.pins
+        .map(({ origin: _, ...rest }) => [rest.key, rest] as const)
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
+  };
+  t.deepEqual(pins(got), new Map([...pins(want)].map(([key, value]) => [key, asData(value)])));
+  t.is(pins(got).get("registry.example/team/app1999:v1")?.pinnedBy, "carol");
+  parser.forget();
+  await parser.file("pins.yaml", second, false);
+  t.is(parser.differences, 0, "whole again after forget()");
+});

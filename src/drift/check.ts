@@ -1,0 +1,160 @@
+import { tryParseReference, type ImageReference } from "../reference/index.ts";
+import { RegistryError, type ManifestTree, type RepositoryName } from "../registry/index.ts";
+import type { PinRecord } from "../policy/index.ts";
+import { summarizeChange } from "./change.ts";
+import { compareImageFiles, type OpenLayer } from "./files.ts";
+import { runPass } from "./schedule.ts";
+import type { CheckResult, MovedTag } from "./report.ts";
+
+/** What a scan asks registries, passed in (the webhook's resolver and credentials, or the CLI's). */
+export interface ScanRegistry {
+  /** The digest the registry serves for the tag now: never a cached answer. */
+  readonly resolve: (reference: ImageReference, deadline: number) => Promise<string>;
+  /** The manifests of `digest` (for the change summary). */
+  readonly tree: (name: RepositoryName, digest: string, deadline: number) => Promise<ManifestTree>;
+  /** Streams a layer (for the files of the change); without it, files are not compared. */
+  readonly openLayer?: OpenLayer;
+}
+
+/** A scan result, with what the registry asked of us and the error code for the metrics. */
+export interface PinCheck {
+  readonly result: CheckResult;
+  readonly reference: ImageReference | undefined;
+  readonly errorCode?: string;
+  readonly retryAfterMs?: number;
+}
+
+/** How long one request may take at most. */
+const REQUEST_BUDGET_MS = 30_000;
+
+/** Asks the registry for one pinned tag; an error is "unreachable", never drift. Never throws. */
+export async function checkPin(
+  pin: PinRecord,
+  registry: ScanRegistry,
+  now: () => number,
+  budgetMs = REQUEST_BUDGET_MS,
+): Promise<PinCheck> {
+  const parsed = tryParseReference(pin.key);
+  if (!parsed.ok)
+    return {
+      result: { tag: pin.key, pinned: pin.digest, outcome: { error: parsed.error.message } },
+      reference: undefined,
+      errorCode: "ERR_INVALID_REFERENCE",
+    };
+  try {
+    const digest = await registry.resolve(parsed.reference, now() + budgetMs);
+    return {
+      result: { tag: pin.key, pinned: pin.digest, outcome: { digest } },
+      reference: parsed.reference,
+    };
+  } catch (error) {
+    const code = error instanceof RegistryError ? error.code : "ERR_REGISTRY_PROTOCOL";
+    const message = error instanceof Error ? error.message : String(error);
+    const retryAfterMs =
+      error instanceof RegistryError
+        ? (error.retryAfterMs ?? (code === "ERR_REGISTRY_RATE_LIMITED" ? 60_000 : undefined))
+        : undefined;
+    return {
+      result: { tag: pin.key, pinned: pin.digest, outcome: { error: message } },
+      reference: parsed.reference,
+      errorCode: code,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    };
+  }
+}
+
+/** Every pin's check, spread over `intervalMs` (0: at once), `concurrency` at a time. */
+export function checkPins(
+  pins: readonly PinRecord[],
+  registry: ScanRegistry,
+  options: {
+    readonly intervalMs: number;
+    readonly concurrency: number;
+    readonly signal: AbortSignal;
+    readonly now?: () => number;
+    readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  },
+): Promise<PinCheck[]> {
+  const now = options.now ?? Date.now;
+  const budgetMs = Math.min(REQUEST_BUDGET_MS, Math.max(1000, options.intervalMs));
+  return runPass<PinRecord, PinCheck>({
+    items: pins,
+    intervalMs: options.intervalMs,
+    concurrency: options.concurrency,
+    registryOf: (pin) => {
+      const parsed = tryParseReference(pin.key);
+      return parsed.ok ? parsed.reference.registry : "";
+    },
+    run: (pin) => checkPin(pin, registry, now, budgetMs),
+    retryAfterMs: (check) => check.retryAfterMs,
+    paused: (pin, until) => ({
+      result: {
+        tag: pin.key,
+        pinned: pin.digest,
+        outcome: {
+          error: `not asked: the registry asked to wait (Retry-After) until ${new Date(until).toISOString()}, after this scan's end`,
+        },
+      },
+      reference: undefined,
+      errorCode: "ERR_REGISTRY_RATE_LIMITED",
+    }),
+    now,
+    sleep: options.sleep ?? pause,
+    signal: options.signal,
+  });
+}
+
+/** The moved tags with their change summaries (both manifest trees read; failures noted). */
+export async function summarize(
+  entries: readonly MovedTag[],
+  registry: ScanRegistry,
+  now: () => number = Date.now,
+): Promise<MovedTag[]> {
+  return Promise.all(
+    entries.map(async (entry) => {
+      const parsed = tryParseReference(entry.tag);
+      if (!parsed.ok) return entry;
+      const deadline = now() + REQUEST_BUDGET_MS;
+      try {
+        const [pinned, current] = await Promise.all([
+          registry.tree(parsed.reference, entry.pinned, deadline),
+          registry.tree(parsed.reference, entry.current, deadline),
+        ]);
+        const change = summarizeChange(pinned, current);
+        const files =
+          registry.openLayer === undefined
+            ? undefined
+            : await compareImageFiles(parsed.reference, pinned, current, registry.openLayer, {
+                deadline,
+              }).catch(
+                (error: unknown) =>
+                  `not compared: ${error instanceof Error ? error.message : String(error)}`,
+              );
+        return {
+          ...entry,
+          change: files === undefined ? change : { ...change, files },
+          changeError: undefined,
+        };
+      } catch (error) {
+        return { ...entry, changeError: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+}
+
+/** Sleeps `ms`, or less when `signal` aborts (never rejects). */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}

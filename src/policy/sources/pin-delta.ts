@@ -1,0 +1,127 @@
+import { notePinDelta, type PinDelta } from "../decide/index.ts";
+import type { CheckedFile, DocumentResult, PinRecord } from "../document/index.ts";
+
+/*
+ * A large pins file edited by one pin should cost one pin to bring back from the worker: the
+ * worker (DeltaEncoder) sends, for each document of a file it has sent before, only the pins
+ * that are new or changed and the keys that are gone; the main thread (DeltaDecoder) rebuilds
+ * the document from the one it decoded last and notes the difference for PinMerge, which then
+ * merges only those pins. A pin whose only change is its line keeps its old line here (lines
+ * are only used in messages; a source that meets an invalid merge reads its files whole again).
+ */
+
+/** The difference of one document's pins, by slot (`policies/0`, `pins/2`). */
+interface SlotDelta {
+  readonly set: readonly PinRecord[];
+  readonly unset: readonly string[];
+}
+
+/** A checked file as the worker sends it: documents with a delta have no pins of their own. */
+export interface EncodedFile {
+  readonly checked: CheckedFile;
+  readonly deltas: Readonly<Record<string, SlotDelta>>;
+}
+
+/** The pins of a record as compared: everything but where it was read. */
+function pinText(record: PinRecord): string {
+  return JSON.stringify(record, (key, value: unknown) => (key === "origin" ? undefined : value));
+}
+
+function slots(checked: CheckedFile): [string, DocumentResult][] {
+  return [
+    ...checked.policies.map((result, i): [string, DocumentResult] => [`policies/${i}`, result]),
+    ...checked.pins.map((result, i): [string, DocumentResult] => [`pins/${i}`, result]),
+  ];
+}
+
+/** Worker side: what each file's documents held when last sent. */
+export class DeltaEncoder {
+  readonly #last = new Map<string, Map<string, string>>();
+
+  encode(file: string, checked: CheckedFile): EncodedFile {
+    const deltas: Record<string, SlotDelta> = {};
+    const strip = new Set<DocumentResult>();
+    for (const [slot, result] of slots(checked)) {
+      const name = `${file}\n${slot}`;
+      if (!result.ok) {
+        this.#last.delete(name);
+        continue;
+      }
+      const texts = new Map(result.document.pins.map((pin) => [pin.key, pinText(pin)]));
+      const before = this.#last.get(name);
+      this.#last.set(name, texts);
+      if (before === undefined) continue;
+      const set = result.document.pins.filter((pin) => before.get(pin.key) !== texts.get(pin.key));
+      const unset = [...before.keys()].filter((key) => !texts.has(key));
+      deltas[slot] = { set, unset };
+      strip.add(result);
+    }
+    const emptied = (result: DocumentResult): DocumentResult =>
+      strip.has(result) && result.ok
+        ? { ok: true, document: { ...result.document, pins: [] } }
+        : result;
+    return {
+      checked: { policies: checked.policies.map(emptied), pins: checked.pins.map(emptied) },
+      deltas,
+    };
+  }
+
+  forget(): void {
+    this.#last.clear();
+  }
+}
+
+/** Main side: each file's documents as last decoded, and where each key is in their pins. */
+export class DeltaDecoder {
+  readonly #last = new Map<string, { pins: readonly PinRecord[]; position: Map<string, number> }>();
+
+  /** The checked file; throws when a delta refers to a document it does not have. */
+  decode(file: string, encoded: EncodedFile): CheckedFile {
+    const rebuilt = (slot: string, result: DocumentResult): DocumentResult => {
+      const name = `${file}\n${slot}`;
+      if (!result.ok) {
+        this.#last.delete(name);
+        return result;
+      }
+      const delta = encoded.deltas[slot];
+      if (delta === undefined) {
+        const { pins } = result.document;
+        this.#last.set(name, { pins, position: positions(pins) });
+        return result;
+      }
+      const last = this.#last.get(name);
+      if (last === undefined) throw new Error(`no earlier ${name} to apply a difference to`);
+      let pins = [...last.pins];
+      let position = last.position;
+      for (const record of delta.set) {
+        const at = position.get(record.key);
+        if (at === undefined) {
+          position.set(record.key, pins.length);
+          pins.push(record);
+        } else pins[at] = record;
+      }
+      if (delta.unset.length > 0) {
+        const gone = new Set(delta.unset);
+        pins = pins.filter((pin) => !gone.has(pin.key));
+        position = positions(pins);
+      }
+      this.#last.set(name, { pins, position });
+      const difference: PinDelta = { from: last.pins, set: delta.set, unset: delta.unset };
+      notePinDelta(pins, difference);
+      return { ok: true, document: { ...result.document, pins } };
+    };
+    const { policies, pins } = encoded.checked;
+    return {
+      policies: policies.map((result, i) => rebuilt(`policies/${i}`, result)),
+      pins: pins.map((result, i) => rebuilt(`pins/${i}`, result)),
+    };
+  }
+
+  forget(): void {
+    this.#last.clear();
+  }
+}
+
+function positions(pins: readonly PinRecord[]): Map<string, number> {
+  return new Map(pins.map((pin, index) => [pin.key, index]));
+}

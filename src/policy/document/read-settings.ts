@@ -39,9 +39,9 @@ export const SETTING_KEYS = [
   "exempt",
   "baseImages",
   "namespaces",
+  "driftScan",
   "signatures",
   "approvals",
-  "driftScan",
 ] as const;
 
 /** The settings of a Policy document; an absent or null setting takes its default. */

@@ -1,6 +1,7 @@
 import test from "ava";
 import { parse } from "yaml";
-import { createCosign, type Cosign, type CosignKeyPair } from "../harness/cosign.ts";
+import { createHash } from "node:crypto";
+import { createCosign, pushRaw, type Cosign, type CosignKeyPair } from "../harness/cosign.ts";
 import { podManifest, tryCreate } from "../harness/e2e-objects.ts";
 import { PIN_STORE_SHARD, sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
 import { waitFor } from "../harness/wait.ts";
@@ -13,6 +14,7 @@ import { waitFor } from "../harness/wait.ts";
 const e2e = sharedE2e(test, { name: "signatures" });
 
 const TOOLS = ["cosign", "cosign3"] as const;
+const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
 interface Signing {
   readonly cosign: Cosign;
@@ -248,3 +250,69 @@ for (const tool of TOOLS) {
     },
   );
 }
+
+test.serial(
+  "cosign3: a bundle whose statement was changed after QA signed it → denied, naming QA's key and the change",
+  async (t) => {
+    const env = e2e();
+    const { cosign, qa } = (await setUp(env)).get("cosign3")!;
+    const { registry, crane } = env;
+    const namespace = await env.namespace(t);
+    const repository = "cosign3/secure/cache";
+    const ref = registry.ref(`${repository}:4.0`);
+    const { digest } = await crane.pushRandomImage(ref);
+    await cosign.sign(registry.ref(`${repository}@${digest}`), qa);
+
+    // Rewrite the statement inside QA's bundle and list only the forged referrer.
+    const fallback = registry.ref(`${repository}:${digest.replace(":", "-")}`);
+    const index = (await crane.manifest(fallback)).json as any;
+    const manifest = (
+      await crane.manifest(registry.ref(`${repository}@${index.manifests[0].digest}`))
+    ).json as any;
+    const bundle = JSON.parse(
+      await crane.run(["blob", registry.ref(`${repository}@${manifest.layers[0].digest}`)]),
+    );
+    const statement = JSON.parse(
+      Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8"),
+    );
+    statement.subject[0].name = "evil.example/secure/cache";
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString("base64");
+    const forged = Buffer.from(JSON.stringify(bundle));
+    const empty = Buffer.from(
+      await crane.run(["blob", registry.ref(`${repository}@${manifest.config.digest}`)]),
+    );
+    const referrer = Buffer.from(
+      JSON.stringify({
+        ...manifest,
+        layers: [{ ...manifest.layers[0], digest: sha256(forged), size: forged.length }],
+      }),
+    );
+    const forgedDigest = await pushRaw(
+      env.suite,
+      crane,
+      registry.ref(`${repository}@${sha256(referrer)}`),
+      referrer,
+      [empty, forged],
+    );
+    const listed = [{ ...index.manifests[0], digest: forgedDigest, size: referrer.length }];
+    await crane.run(
+      ["edit", "manifest", fallback],
+      JSON.stringify({ ...index, manifests: listed }),
+    );
+
+    const created = await tryCreate(
+      env.objects,
+      podManifest("forged", namespace, { containers: { app: ref } }),
+    );
+    t.false(created.allowed);
+    if (!created.allowed) {
+      t.log(created.message);
+      t.regex(
+        created.message,
+        new RegExp(
+          `${digest} has no valid signature by qa \\(sha256:[0-9a-f]{12}\\): the bundle names trusted key sha256:[0-9a-f]{12}, but its signature does not verify: the payload or the signature was changed after signing\\. Sign it`,
+        ),
+      );
+    }
+  },
+);

@@ -9,6 +9,7 @@ import {
   EventRecorder,
   loadKubeConfig,
   namespaceLabels,
+  objectKeyReader,
 } from "../kube/index.ts";
 import { digestpinVersion, type Logger, type Metrics } from "../observability/index.ts";
 import {
@@ -95,7 +96,12 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
           policy: () => policy.current(),
           logger,
         });
-  const signatures = new PolicySignatures(() => policy.current());
+  const signatures = new PolicySignatures(() => policy.current(), {
+    namespace: config.namespace,
+    ...(kubeConfig !== undefined && {
+      readObjectKey: objectKeyReader(kubeConfig, config.namespace),
+    }),
+  });
   // Approvals by signature move pins where they are written, as `digestpin approve` does.
   const pinStore =
     kubeConfig === undefined || config.policy.kind !== "configmap"

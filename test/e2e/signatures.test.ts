@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { createCosign, pushRaw, type Cosign, type CosignKeyPair } from "../harness/cosign.ts";
 import { podManifest, tryCreate } from "../harness/e2e-objects.ts";
 import { PIN_STORE_SHARD, sharedE2e, SYSTEM_NAMESPACE, type E2e } from "../harness/e2e-suite.ts";
+import { putConfigMap } from "../harness/kube-configmaps.ts";
 import { waitFor } from "../harness/wait.ts";
 
 // Issue 22: a QA signature (the real cosign, `cosign sign --key`) on a moved tag's new digest
@@ -37,6 +38,22 @@ function setUp(env: E2e): Promise<Map<string, Signing>> {
       tools.set(tool, { cosign, qa, stranger });
     }
     const host = env.registry.host;
+    // QA's v2 key also kept in a ConfigMap in digestpin's namespace (configMapRef).
+    await putConfigMap(env.cluster.kubeConfig, SYSTEM_NAMESPACE, "cosign-keys", {
+      "qa.pub": tools.get("cosign")!.qa.publicKeyPem,
+    });
+    const refRules = [
+      {
+        images: [`${host}/keyref/**`],
+        keys: [{ name: "qa", configMapRef: { name: "cosign-keys", key: "qa.pub" } }],
+        required: true,
+      },
+      {
+        images: [`${host}/nokey/**`],
+        keys: [{ name: "qa", secretRef: { name: "missing-keys", key: "qa.pub" } }],
+        required: true,
+      },
+    ];
     const rules = TOOLS.flatMap((tool) => {
       const keys = [{ name: "qa", pem: tools.get(tool)!.qa.publicKeyPem }];
       return [
@@ -47,7 +64,7 @@ function setUp(env: E2e): Promise<Map<string, Signing>> {
     await env.setPolicy(
       env.policy({
         unpinned: "trust-on-first-use",
-        signatures: rules,
+        signatures: [...refRules, ...rules],
         approvals: { signedBy: ["qa"], minSigners: 1 },
       }),
     );
@@ -312,6 +329,63 @@ test.serial(
         new RegExp(
           `${digest} has no valid signature by qa \\(sha256:[0-9a-f]{12}\\): the bundle names trusted key sha256:[0-9a-f]{12}, but its signature does not verify: the payload or the signature was changed after signing\\. Sign it`,
         ),
+      );
+    }
+  },
+);
+
+test.serial(
+  "a key in a ConfigMap (configMapRef) verifies; a key in a Secret that does not exist denies, saying how to create it",
+  async (t) => {
+    const env = e2e();
+    const { cosign, qa } = (await setUp(env)).get("cosign")!;
+    const namespace = await env.namespace(t);
+    const ref = env.registry.ref("keyref/app:1.0");
+    const { digest } = await env.crane.pushRandomImage(ref);
+    const unsigned = await tryCreate(
+      env.objects,
+      podManifest("unsigned", namespace, { containers: { app: ref } }),
+    );
+    t.false(unsigned.allowed);
+    if (!unsigned.allowed) {
+      t.log(unsigned.message);
+      t.true(
+        unsigned.message.includes(
+          `${digest} is not signed, and the policy requires a signature by qa (configmap cosign-keys/qa.pub)`,
+        ),
+        unsigned.message,
+      );
+    }
+    await cosign.sign(env.registry.ref(`keyref/app@${digest}`), qa);
+    let attempt = 0;
+    const admitted = await waitFor(
+      "the signed digest to be admitted",
+      async () => {
+        const created = await tryCreate(
+          env.objects,
+          podManifest(`signed-${++attempt}`, namespace, { containers: { app: ref } }),
+        );
+        return created.allowed ? created : undefined;
+      },
+      20_000,
+      500,
+    );
+    t.is(admitted.object.spec.containers[0].image, `${ref}@${digest}`);
+
+    const noKey = env.registry.ref("nokey/app:1.0");
+    await env.crane.pushRandomImage(noKey);
+    const denied = await tryCreate(
+      env.objects,
+      podManifest("nokey", namespace, { containers: { app: noKey } }),
+    );
+    t.false(denied.allowed);
+    if (!denied.allowed) {
+      t.log(denied.message);
+      t.true(
+        denied.message.includes(
+          `ERR_SIGNATURE_KEY: key qa (secret ${SYSTEM_NAMESPACE}/missing-keys, key qa.pub) does not exist; create it with the cosign.pub: kubectl -n ${SYSTEM_NAMESPACE} create secret generic missing-keys --from-file=qa.pub=cosign.pub`,
+        ),
+        denied.message,
       );
     }
   },

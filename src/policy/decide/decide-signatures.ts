@@ -60,9 +60,12 @@ export function approverKeys(policy: Policy, rule: SignatureRule): SignatureKey[
   return rule.keys.filter((key) => names.includes(key.name));
 }
 
-/** `qa (sha256:0123456789ab)`. */
-export function keyLabel(key: { readonly name: string; readonly id: string }): string {
-  return `${key.name} (${shortDigest(key.id)})`;
+/** `qa (sha256:0123456789ab)`; a key not given inline: `qa (secret cosign-keys/qa.pub)`. */
+export function keyLabel(key: SignatureKey): string {
+  if (key.id !== undefined) return `${key.name} (${shortDigest(key.id)})`;
+  const ref = key.secretRef ?? key.configMapRef;
+  const kind = key.secretRef === undefined ? "configmap" : "secret";
+  return `${key.name} (${kind} ${ref?.name ?? "?"}/${ref?.key ?? "?"})`;
 }
 
 /**
@@ -105,9 +108,14 @@ export function decideApproval(
         `To approve it, an approver signs it: cosign sign --key <approver key> ${nameOf(ref)}@${drift.current}.`,
     );
   }
+  // Named by the key that verified (its id is known even for a key read from a Secret).
   const signatures = signed.map((key) => {
     const found = observed.signers.find((s) => s.keyName === key.name);
-    return { key, signature: found?.signatureDigest ?? "", format: found?.format ?? "" };
+    return {
+      key: found === undefined ? key : { ...key, id: found.keyId },
+      signature: found?.signatureDigest ?? "",
+      format: found?.format ?? "",
+    };
   });
   const pinnedBy = signatures.map((s) => `signature ${keyLabel(s.key)}`).join(", ");
   const reason = signatures
@@ -157,8 +165,8 @@ export function decideRequired(
   if ("error" in observed) {
     const failure = `${observed.error.code}: ${observed.error.message}`;
     const text: DenialText = {
-      message: `image "${image}": the policy requires a signature by ${keys}, but the signatures of ${digest} could not be read (${failure}). Retry later.`,
-      summary: "signatures could not be read",
+      message: `image "${image}": the policy requires a signature by ${keys}, but the signatures of ${digest} could not be checked (${failure}). Retry later.`,
+      summary: "signatures could not be checked",
     };
     return withBaseDenial(
       decision,

@@ -2,18 +2,20 @@ import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import type { Node } from "yaml";
 import { quote } from "../../errors.ts";
 import { globProblem } from "./glob.ts";
-import type { Approvals, SignatureKey, SignatureRule } from "./schema.ts";
+import type { Approvals, KeyObjectRef, SignatureKey, SignatureRule } from "./schema.ts";
 import { childPath, type YamlReader } from "./yaml-reader.ts";
 
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/;
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 const CURVES: ReadonlySet<string> = new Set(["prime256v1", "secp384r1", "secp521r1"]);
 const MIN_RSA_BITS = 2048;
 
 /**
- * `signatures`: a list of `{ images: [globs], keys: [{ name, pem }], required }`. Every key is
- * parsed here, so a key digestpin could not verify with is an issue at its line, never a
- * surprise at admission. A rule that is wrong in part is dropped whole (its issues recorded).
+ * `signatures`: a list of `{ images: [globs], keys: [{ name, pem | secretRef | configMapRef }],
+ * required }`. Every inline key is parsed here, so a key digestpin could not verify with is an
+ * issue at its line, never a surprise at admission (keys in Secrets and ConfigMaps are checked
+ * when the webhook reads them). A rule that is wrong in part is dropped whole (its issues recorded).
  */
 export function readSignatureRules(reader: YamlReader, node: Node): SignatureRule[] {
   const rules: SignatureRule[] = [];
@@ -59,12 +61,18 @@ export function readSignatureRules(reader: YamlReader, node: Node): SignatureRul
 }
 
 function readKey(reader: YamlReader, node: Node, path: string): SignatureKey | undefined {
-  const fields = reader.fields(node, path, ["name", "pem"]);
+  const fields = reader.fields(node, path, ["name", "pem", "secretRef", "configMapRef"]);
   if (fields === undefined) return undefined;
   const nameNode = fields.get("name")?.value ?? null;
-  const pemNode = fields.get("pem")?.value ?? null;
-  if (nameNode === null || pemNode === null) {
-    reader.fail(node, path, "a key needs a name and a pem (the cosign.pub text)");
+  const sources = (["pem", "secretRef", "configMapRef"] as const).filter(
+    (key) => (fields.get(key)?.value ?? null) !== null,
+  );
+  if (nameNode === null || sources.length !== 1) {
+    reader.fail(
+      node,
+      path,
+      "a key needs a name and one of pem (the cosign.pub text), secretRef or configMapRef",
+    );
     return undefined;
   }
   const name = reader.string(nameNode, childPath(path, "name"));
@@ -76,14 +84,55 @@ function readKey(reader: YamlReader, node: Node, path: string): SignatureKey | u
     );
     return undefined;
   }
-  const pem = reader.string(pemNode, childPath(path, "pem"));
-  if (name === undefined || pem === undefined) return undefined;
+  const source = sources[0] ?? "pem";
+  const sourceNode = fields.get(source)?.value ?? null;
+  if (name === undefined || sourceNode === null) return undefined;
+  if (source !== "pem") {
+    const ref = readObjectRef(reader, sourceNode, childPath(path, source));
+    return ref === undefined ? undefined : { name, [source]: ref };
+  }
+  const pem = reader.string(sourceNode, childPath(path, "pem"));
+  if (pem === undefined) return undefined;
   const parsed = publicKeyOf(pem);
   if ("problem" in parsed) {
-    reader.fail(pemNode, childPath(path, "pem"), `key ${quote(name)}: ${parsed.problem}`);
+    reader.fail(sourceNode, childPath(path, "pem"), `key ${quote(name)}: ${parsed.problem}`);
     return undefined;
   }
   return { name, pem, id: parsed.id };
+}
+
+/** `{ name, key }`: a Secret's or ConfigMap's name and the key holding the PEM. */
+function readObjectRef(reader: YamlReader, node: Node, path: string): KeyObjectRef | undefined {
+  const fields = reader.fields(node, path, ["name", "key"]);
+  if (fields === undefined) return undefined;
+  const value = (key: string): string | undefined => {
+    const found = fields.get(key)?.value ?? null;
+    if (found === null) {
+      reader.fail(node, childPath(path, key), `${key} is required`);
+      return undefined;
+    }
+    return reader.string(found, childPath(path, key));
+  };
+  const name = value("name");
+  const key = value("key");
+  if (name === undefined || key === undefined) return undefined;
+  if (name.length > 253 || !OBJECT_NAME.test(name)) {
+    reader.fail(
+      fields.get("name")?.value,
+      childPath(path, "name"),
+      `${quote(name)} is not an object name (lowercase letters, digits, "-" and ".")`,
+    );
+    return undefined;
+  }
+  if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
+    reader.fail(
+      fields.get("key")?.value,
+      childPath(path, "key"),
+      `${quote(key)} is not a valid data key`,
+    );
+    return undefined;
+  }
+  return { name, key };
 }
 
 /**

@@ -91,14 +91,26 @@ export interface Settings {
   readonly approvals?: Approvals;
 }
 
-/** A public key of `signatures`, as the policy names it; parsed and checked at load. */
+/**
+ * A public key of `signatures`, as the policy names it: inline (`pem`, parsed and checked at
+ * load, `id` known) or one key of a Secret or ConfigMap in digestpin's namespace (read and
+ * checked by the webhook when a signature is verified).
+ */
 export interface SignatureKey {
   /** Unique within its rule; what `approvals.signedBy`, messages and pin histories use. */
   readonly name: string;
   /** The PEM `-----BEGIN PUBLIC KEY-----` block, as `cosign generate-key-pair` writes it. */
-  readonly pem: string;
-  /** `sha256:` and the hex SHA-256 of the key's DER SubjectPublicKeyInfo (cosign's key hint). */
-  readonly id: string;
+  readonly pem?: string;
+  /** With `pem`: `sha256:` and the hex SHA-256 of the key's DER SubjectPublicKeyInfo. */
+  readonly id?: string;
+  readonly secretRef?: KeyObjectRef;
+  readonly configMapRef?: KeyObjectRef;
+}
+
+/** One key of a Secret or a ConfigMap in digestpin's namespace. */
+export interface KeyObjectRef {
+  readonly name: string;
+  readonly key: string;
 }
 
 /** One entry of `signatures`: the images it covers and the keys that sign them. */

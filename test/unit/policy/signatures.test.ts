@@ -337,6 +337,34 @@ test("signatures are read only for images a rule covers, and once per digest", a
   t.is(registryDown.decision.action, "deny");
   t.regex(
     registryDown.decision.message,
-    /signatures of sha256:a{64} could not be read \(ERR_REGISTRY_TIMEOUT: timed out\)\. Retry later\./,
+    /signatures of sha256:a{64} could not be checked \(ERR_REGISTRY_TIMEOUT: timed out\)\. Retry later\./,
   );
+});
+
+test("a key may be one key of a Secret or ConfigMap in digestpin's namespace, checked when read", (t) => {
+  const policy = policyOf(`signatures:
+  - images: ["ghcr.io/**"]
+    keys:
+      - name: qa
+        secretRef: { name: cosign-keys, key: qa.pub }
+      - name: lead
+        configMapRef: { name: cosign-keys, key: lead.pub }
+approvals:
+  signedBy: [qa]
+`);
+  t.deepEqual(policy.settings.signatures?.[0]?.keys, [
+    { name: "qa", secretRef: { name: "cosign-keys", key: "qa.pub" } },
+    { name: "lead", configMapRef: { name: "cosign-keys", key: "lead.pub" } },
+  ]);
+  const key = (text: string) =>
+    issuesOf(`signatures:\n  - images: ["ghcr.io/**"]\n    keys:\n      - ${text}\n`);
+  t.deepEqual(key(`{ name: qa, pem: x, secretRef: { name: k, key: p } }`), [
+    "6:9 signatures[0].keys[0]: a key needs a name and one of pem (the cosign.pub text), secretRef or configMapRef",
+  ]);
+  t.deepEqual(key(`{ name: qa, secretRef: { name: Keys, key: p } }`), [
+    '6:40 signatures[0].keys[0].secretRef.name: "Keys" is not an object name (lowercase letters, digits, "-" and ".")',
+  ]);
+  t.deepEqual(key(`{ name: qa, configMapRef: { name: keys } }`), [
+    "6:35 signatures[0].keys[0].configMapRef.key: key is required",
+  ]);
 });

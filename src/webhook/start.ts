@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AdmissionDeps } from "../admission/index.ts";
 import { hostname } from "node:os";
@@ -128,7 +129,14 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
         );
       return (await recorder.record(key, record)).digest;
     },
-    ...(pinStore !== undefined && { movePin: (move) => movePin(pinStore, move) }),
+    ...(pinStore !== undefined && {
+      movePin: async (move) => {
+        const pinned = await movePin(pinStore, move);
+        // The Pod goes on to the validating webhook at the new digest: have the pin in force here.
+        await pinInForce(() => policy.current(), move.key, pinned, MOVE_VISIBLE_MS);
+        return pinned;
+      },
+    }),
     verifySignatures: signatures.verify,
     mutateTemplates: config.mutateTemplates,
     facts,
@@ -191,6 +199,22 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
       ]);
     },
   };
+}
+
+/** How long a moved pin may take to come back through the policy watch before the answer goes. */
+const MOVE_VISIBLE_MS = 1_000;
+
+/** Resolves once the policy in force pins `key` to `digest`, or after `timeoutMs`. */
+async function pinInForce(
+  policy: () => Policy | undefined,
+  key: string,
+  digest: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (policy()?.pins.get(key)?.digest !== digest && Date.now() < deadline) {
+    await sleep(20);
+  }
 }
 
 function policySource(

@@ -144,6 +144,7 @@ for (const tool of TOOLS) {
       await cosign.sign(`${ref.slice(0, ref.lastIndexOf(":"))}@${current}`, qa);
       // An unsigned result is kept 10 s at most: QA's signature is seen within that.
       let attempt = 0;
+      const denials: string[] = [];
       const admitted = await waitFor(
         "the QA-signed digest to be admitted",
         async () => {
@@ -151,10 +152,16 @@ for (const tool of TOOLS) {
             env.objects,
             podManifest(`signed-${++attempt}`, namespace, { containers: { app: ref } }),
           );
+          if (!created.allowed) denials.push(created.message);
           return created.allowed ? created : undefined;
         },
         20_000,
         500,
+      );
+      // Until then only "not signed yet"; never the validating pass refusing the moved digest.
+      t.deepEqual(
+        denials.filter((message) => !message.includes("No approval by signature")),
+        [],
       );
       t.is(admitted.object.spec.containers[0].image, `${ref}@${current}`);
       t.log(`admitted: ${admitted.object.spec.containers[0].image}`);

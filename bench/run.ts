@@ -2,7 +2,7 @@
  * `make bench`: digestpin's performance next to the bare-Node limit and a peer, each comparison
  * measured in the same run. Prints the tables and writes them into BENCHMARKS.md.
  *
- *   node --import tsx bench/run.ts [--only warm,cold,peer,pins,apiserver,reloads] [--no-write]
+ *   node --import tsx bench/run.ts [--only warm,cold,peer,pins,apiserver,reloads,scan] [--no-write]
  *     [--rounds N] [--quick (one round)] [--max-only (no fixed-rate runs)]
  *
  * DIGESTPIN_BENCH_DIGESTER=/path/to/k8s-digester adds the peer's rows (a binary built
@@ -19,13 +19,14 @@ import { COLD_DEFAULTS, coldGroup } from "./groups/cold.ts";
 import { peerGroup } from "./groups/peer.ts";
 import { pinsGroup } from "./groups/pins.ts";
 import { RELOADS_DEFAULTS, reloadsGroup } from "./groups/reloads.ts";
+import { SCAN_DEFAULTS, scanGroup } from "./groups/scan.ts";
 import { WARM_DEFAULTS, warmGroup } from "./groups/warm.ts";
 import { startControlPlane } from "../test/harness/kube.ts";
 import { machine, writeBenchmarks } from "./lib/benchmarks-file.ts";
 import { createContext } from "./lib/context.ts";
 import { checksTable, textTable, type GroupResult } from "./lib/report.ts";
 
-const GROUPS = ["warm", "cold", "peer", "pins", "apiserver", "reloads"] as const;
+const GROUPS = ["warm", "cold", "peer", "pins", "apiserver", "reloads", "scan"] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
           ...(values.rounds !== undefined && { rounds: Number(values.rounds) }),
         }),
       );
-    const needsCluster = ["peer", "pins", "apiserver", "reloads"].some((group) => only.has(group));
+    const needsCluster = ["peer", "pins", "apiserver", "reloads", "scan"].some((group) =>
+      only.has(group),
+    );
     const cluster = needsCluster
       ? await startControlPlane(ctx, { controllerManager: false })
       : undefined;
@@ -100,6 +103,8 @@ async function main(): Promise<void> {
         }),
       );
     }
+    if (only.has("scan") && cluster !== undefined)
+      results.push(await scanGroup(ctx, registry, cluster, SCAN_DEFAULTS));
   } finally {
     await ctx.close();
   }

@@ -91,7 +91,7 @@ interface RunResult {
   readonly warnings: number;
 }
 
-function metricValue(text: string, name: string): number {
+export function metricValue(text: string, name: string): number {
   const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
   return Number(match?.[1] ?? NaN);
 }
@@ -147,7 +147,7 @@ async function warningsLogged(logFile: string): Promise<number> {
 }
 
 /** Manifest requests (HEAD or GET) the registry has answered so far, from its access log. */
-async function manifestReads(registry: BenchRegistry): Promise<number> {
+export async function manifestReads(registry: BenchRegistry): Promise<number> {
   const requests = await registry.registry.manifestRequests();
   return requests.filter((r) => r.method === "HEAD" || r.method === "GET").length;
 }

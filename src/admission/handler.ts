@@ -5,6 +5,7 @@ import {
   type Decision,
   type DecisionReason,
   type Labels,
+  type PinMove,
   type PinRecord,
   type Policy,
 } from "../policy/index.ts";
@@ -19,6 +20,7 @@ import { requireDigest } from "./require-digests.ts";
 import { buildResponse, type Judged } from "./respond.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
 import { roleOf, type ReviewEndpoint, type Role } from "./roles.ts";
+import type { VerifySignaturesFn } from "./signature-facts.ts";
 
 export interface AdmissionDeps {
   /** The policy in force; undefined until one valid policy has been loaded. */
@@ -32,6 +34,13 @@ export interface AdmissionDeps {
    * with an error whose `retriable` is false when retrying the review cannot succeed.
    */
   readonly recordPin: (key: string, record: PinRecord) => Promise<string>;
+  /**
+   * Moves a pin whose tag moved to a digest approver keys signed (never called for dry-runs)
+   * and returns the digest pinned for the key afterwards. Absent: approvals cannot be recorded.
+   */
+  readonly movePin?: (move: PinMove) => Promise<string>;
+  /** Finds and verifies cosign signatures (`signatures` rules); absent: none is ever read. */
+  readonly verifySignatures?: VerifySignaturesFn;
   readonly mutateTemplates: boolean;
   /** The registry budget of one review, in ms (below the webhook's timeoutSeconds). */
   readonly budgetMs: number;
@@ -126,6 +135,7 @@ const TAG_SERVES_DIGEST: ReadonlySet<DecisionReason> = new Set([
   "pinned",
   "trust-on-first-use",
   "resolved",
+  "signature-approved",
 ]);
 
 async function judge(
@@ -153,11 +163,12 @@ async function judge(
     policy,
     deps.resolve,
     deps.facts,
+    deps.verifySignatures,
   );
-  // The common case records nothing: no promise chain for it.
-  const recorded = decisions.some(isFirstUse)
-    ? await recordFirstUses(decisions, request.dryRun, deps)
-    : NOTHING_RECORDED;
+  const recorded = await recordFirstUses(decisions, request.dryRun, deps);
+  for (const [image, decision] of await moveApprovedPins(decisions, request.dryRun, deps)) {
+    recorded.set(image, decision);
+  }
   return slots.map((slot, i) => {
     const judged = decisions[i];
     if (judged === undefined) throw invariantBroken("no decision for an image");
@@ -171,12 +182,6 @@ async function judge(
         (role === "validate-only" && TAG_SERVES_DIGEST.has(decision.reason)));
     return { slot, decision: unchanged ? asAllowed(decision) : decision };
   });
-}
-
-const NOTHING_RECORDED: ReadonlyMap<string, Decision> = new Map();
-
-function isFirstUse(decision: Decision): boolean {
-  return decision.action === "mutate" && decision.record !== undefined;
 }
 
 /** Records trust-on-first-use pins; an image whose key someone else pinned first is denied. */
@@ -197,6 +202,61 @@ async function recordFirstUses(
           outcome.set(decision.input, lostRace(decision, key, pinned));
       } catch (error) {
         outcome.set(decision.input, unrecorded(decision, key, error));
+      }
+    }),
+  );
+  return outcome;
+}
+
+/**
+ * Moves the pins that signatures approved. An image whose pin could not be moved, or that
+ * someone moved elsewhere meanwhile, is denied: it is admitted only once its approval is
+ * recorded, so the next Pod of the tag is admitted the same way.
+ */
+async function moveApprovedPins(
+  decisions: readonly Decision[],
+  dryRun: boolean,
+  deps: AdmissionDeps,
+): Promise<Map<string, Decision>> {
+  const outcome = new Map<string, Decision>();
+  if (dryRun) return outcome;
+  const moves = new Map<string, Promise<string>>();
+  await Promise.all(
+    decisions.map(async (decision) => {
+      if (decision.action !== "mutate" || decision.move === undefined) return;
+      const { move } = decision;
+      try {
+        if (deps.movePin === undefined) {
+          throw new Error(
+            "approvals by signature need the policy in ConfigMaps (--policy-configmap)",
+          );
+        }
+        let moving = moves.get(move.key);
+        if (moving === undefined) {
+          moving = deps.movePin(move);
+          moves.set(move.key, moving);
+        }
+        const pinned = await moving;
+        if (pinned !== move.digest) {
+          outcome.set(decision.input, {
+            action: "deny",
+            reason: "drift",
+            input: decision.input,
+            reference: decision.reference,
+            message: `image "${decision.input}": ${move.key} was signed at ${move.digest}, but its pin changed to ${pinned} meanwhile; retry.`,
+            wouldDeny: true,
+          });
+        }
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        outcome.set(decision.input, {
+          action: "deny",
+          reason: "signature-approved",
+          input: decision.input,
+          reference: decision.reference,
+          message: `image "${decision.input}": ${move.key} moved to ${move.digest}, which ${move.pinnedBy} approved, but the pin could not be moved (${why}); retry.`,
+          wouldDeny: true,
+        });
       }
     }),
   );

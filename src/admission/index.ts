@@ -14,3 +14,4 @@ export { controllerOf, nameOf } from "./object-meta.ts";
 export { DRIFT_ACTIONS, driftOf, type DriftAction } from "./drift.ts";
 export { applyImageFacts, type ImageFactsSource } from "./facts.ts";
 export type { ResolveFn } from "./judge.ts";
+export { applySignatureFacts, type VerifySignaturesFn } from "./signature-facts.ts";

@@ -8,6 +8,7 @@ import {
 import type { ImageReference } from "../reference/index.ts";
 import type { Keychain, ManifestAnswer, ResolveOptions } from "../registry/index.ts";
 import { applyImageFacts, registryFailure, type ImageFactsSource } from "./facts.ts";
+import { applySignatureFacts, type VerifySignaturesFn } from "./signature-facts.ts";
 
 /** Asks a registry which digest it serves (the Resolver's `resolve`, injected). */
 export type ResolveFn = (
@@ -34,12 +35,13 @@ export async function judgeImages(
   policy: Policy,
   resolve: ResolveFn,
   facts?: ImageFactsSource,
+  verifySignatures?: VerifySignaturesFn,
 ): Promise<Decision[]> {
   const once = new Map<string, Promise<Decision>>();
   const decideOnce = (image: string): Promise<Decision> => {
     let decision = once.get(image);
     if (decision === undefined) {
-      decision = decideImage(image, context, policy, resolve, facts);
+      decision = decideImage(image, context, policy, resolve, facts, verifySignatures);
       once.set(image, decision);
     }
     return decision;
@@ -54,12 +56,18 @@ async function decideImage(
   policy: Policy,
   resolve: ResolveFn,
   facts: ImageFactsSource | undefined,
+  verifySignatures?: VerifySignaturesFn,
 ): Promise<Decision> {
   let observed: RegistryObservation | undefined;
-  const decision = await decideWith(image, context, policy, async (request) => {
+  const decided = await decideWith(image, context, policy, async (request) => {
     observed = await observe(request.reference, context, resolve);
     return observed;
   });
+  // Signatures first: an approval changes the digest whose bases and layers are checked.
+  const decision =
+    verifySignatures === undefined
+      ? decided
+      : await applySignatureFacts(decided, policy, verifySignatures, context);
   if (facts === undefined) return decision;
   const { deadline, keychain } = context;
   const now = context.now ?? Date.now;

@@ -19,3 +19,4 @@ export {
   LeaderElection,
   type LeaderElectionOptions,
 } from "./leader-election.ts";
+export { objectKeyReader, type ObjectKey } from "./key-objects.ts";

@@ -2,6 +2,7 @@
 // CLI edits (files, ConfigMaps), the trust-on-first-use recorder and the ConfigMap policy source.
 export { addPins, type AddOutcome } from "./pin-edit.ts";
 export { approvePin, type Approval } from "./pin-approve.ts";
+export { movePin } from "./pin-move.ts";
 export { emptyPinsText } from "./pin-render.ts";
 export { rfc3339 } from "./time.ts";
 export {

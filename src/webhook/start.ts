@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AdmissionDeps } from "../admission/index.ts";
 import { hostname } from "node:os";
@@ -9,9 +10,15 @@ import {
   EventRecorder,
   loadKubeConfig,
   namespaceLabels,
+  objectKeyReader,
 } from "../kube/index.ts";
 import { digestpinVersion, type Logger, type Metrics } from "../observability/index.ts";
-import { ConfigMapPolicySource, StorePinRecorder } from "../pins/index.ts";
+import {
+  ConfigMapPolicySource,
+  movePin,
+  PolicyConfigMaps,
+  StorePinRecorder,
+} from "../pins/index.ts";
 import { FilePolicySource, formatIssue, type Policy, type PolicySource } from "../policy/index.ts";
 import { RegistryReader } from "../registry/index.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
@@ -20,6 +27,7 @@ import { driftEvents } from "./drift-events.ts";
 import { PolicyImageFacts } from "./policy-image-facts.ts";
 import { policyReport } from "./policy-report.ts";
 import { PolicyResolver } from "./policy-resolver.ts";
+import { PolicySignatures } from "./policy-signatures.ts";
 import { reviewKeychain, scanKeychain } from "./review-keychain.ts";
 import { startServer, type RunningServer } from "./server.ts";
 
@@ -89,6 +97,21 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
           policy: () => policy.current(),
           logger,
         });
+  const signatures = new PolicySignatures(() => policy.current(), {
+    namespace: config.namespace,
+    ...(kubeConfig !== undefined && {
+      readObjectKey: objectKeyReader(kubeConfig, config.namespace),
+    }),
+  });
+  // Approvals by signature move pins where they are written, as `digestpin approve` does.
+  const pinStore =
+    kubeConfig === undefined || config.policy.kind !== "configmap"
+      ? undefined
+      : new PolicyConfigMaps(
+          kubeConfig,
+          { namespace: config.policy.namespace, ...config.pinStore },
+          config.policy.name,
+        );
   const deps: AdmissionDeps = {
     policy: () => policy.current(),
     resolve: resolver.resolve,
@@ -106,6 +129,15 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
         );
       return (await recorder.record(key, record)).digest;
     },
+    ...(pinStore !== undefined && {
+      movePin: async (move) => {
+        const pinned = await movePin(pinStore, move);
+        // The Pod goes on to the validating webhook at the new digest: have the pin in force here.
+        await pinInForce(() => policy.current(), move.key, pinned, MOVE_VISIBLE_MS);
+        return pinned;
+      },
+    }),
+    verifySignatures: signatures.verify,
     mutateTemplates: config.mutateTemplates,
     facts,
     ...(namespaces !== undefined && { namespaceLabels: (name: string) => namespaces.labels(name) }),
@@ -163,9 +195,26 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
         tls.stop(),
         resolver.close(),
         facts.close(),
+        signatures.close(),
       ]);
     },
   };
+}
+
+/** How long a moved pin may take to come back through the policy watch before the answer goes. */
+const MOVE_VISIBLE_MS = 1_000;
+
+/** Resolves once the policy in force pins `key` to `digest`, or after `timeoutMs`. */
+async function pinInForce(
+  policy: () => Policy | undefined,
+  key: string,
+  digest: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (policy()?.pins.get(key)?.digest !== digest && Date.now() < deadline) {
+    await sleep(20);
+  }
 }
 
 function policySource(

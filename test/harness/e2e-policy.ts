@@ -30,6 +30,9 @@ export interface PolicyInput {
   readonly pins?: Readonly<Record<string, string | PinFields>>;
   /** `namespaces` rules, as the policy writes them. */
   readonly namespaces?: readonly Record<string, unknown>[];
+  /** `signatures` rules and `approvals`, as the policy writes them (docs/signatures.md). */
+  readonly signatures?: readonly Record<string, unknown>[];
+  readonly approvals?: Record<string, unknown>;
   /** `driftScan`, as the policy writes it (docs/drift.md). */
   readonly driftScan?: { readonly interval?: string; readonly concurrency?: number };
 }
@@ -51,6 +54,8 @@ export function policyYaml(input: PolicyInput): string {
     registries: input.registries.map(({ host, ...rest }) => ({ host, ...rest })),
     ...(input.exempt !== undefined && { exempt: input.exempt }),
     ...(input.namespaces !== undefined && { namespaces: input.namespaces }),
+    ...(input.signatures !== undefined && { signatures: input.signatures }),
+    ...(input.approvals !== undefined && { approvals: input.approvals }),
     ...(input.driftScan !== undefined && { driftScan: input.driftScan }),
     pins: { ...input.pins },
   };

@@ -95,7 +95,7 @@ export function chainText(image: string, digest: string, statuses: readonly Base
  * A denial that keeps what the decision admitted in warn and audit mode (the image is still
  * rewritten to its digest), and denies in enforce mode.
  */
-function withBaseDenial(
+export function withBaseDenial(
   decision: Decision,
   reason: DecisionReason,
   text: DenialText,

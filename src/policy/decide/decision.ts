@@ -22,6 +22,9 @@ export const DECISION_REASONS = [
   "not-digest-form",
   "base-unpinned",
   "base-drifted",
+  "signature-approved",
+  "unsigned",
+  "signature-invalid",
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
@@ -99,6 +102,23 @@ export interface MutateDecision extends DecisionBase {
    * reads no clock, the writer stamps the time it records the pin.
    */
   readonly record?: PinRecord;
+  /**
+   * A moved tag approved by signatures (never on dry-run): the pin to move, as `digestpin
+   * approve` moves it (the old digest first in its history, replacedBy the signers).
+   */
+  readonly move?: PinMove;
+}
+
+/** A pin to move from `from` to `digest`, approved by `pinnedBy` (the signing keys). */
+export interface PinMove {
+  /** Canonical `registry/repository:tag`. */
+  readonly key: string;
+  readonly from: string;
+  readonly digest: string;
+  /** `signature qa (sha256:0123456789ab)`: becomes the old digest's `replacedBy`. */
+  readonly pinnedBy: string;
+  /** The signature digests: becomes the old digest's `replaceReason`. */
+  readonly reason: string;
 }
 
 export type Decision = AllowDecision | DenyDecision | MutateDecision;

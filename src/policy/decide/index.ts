@@ -14,3 +14,13 @@ export { deny } from "./verdicts.ts";
 export { admittedDigest, decideBase, type BaseObservation } from "./decide-base.ts";
 export { baseLink, baseStatus, baseVerdict, type BaseStatus } from "./base-status.ts";
 export { NAMESPACE_NAME_LABEL, nameOnlyLabels, policyInNamespace } from "./namespace-settings.ts";
+export {
+  approverKeys,
+  decideApproval,
+  decideRequired,
+  keyLabel,
+  signatureRuleOf,
+  type SignatureFinding,
+  type SignatureObservation,
+  type Signer,
+} from "./decide-signatures.ts";

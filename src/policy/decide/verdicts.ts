@@ -1,6 +1,12 @@
 import type { ImageReference } from "../../reference/index.ts";
 import type { Mode, PinRecord } from "../document/index.ts";
-import type { AllowDecision, Decision, DecisionReason, MutateDecision } from "./decision.ts";
+import type {
+  AllowDecision,
+  Decision,
+  DecisionReason,
+  MutateDecision,
+  PinMove,
+} from "./decision.ts";
 import { clip, shortImage, type DenialText } from "./messages.ts";
 
 /** The message and the optional warning of an admitted image. */
@@ -22,7 +28,12 @@ export function mutate(
   reason: DecisionReason,
   input: string,
   reference: ImageReference,
-  target: { readonly image: string; readonly digest: string; readonly record?: PinRecord },
+  target: {
+    readonly image: string;
+    readonly digest: string;
+    readonly record?: PinRecord;
+    readonly move?: PinMove;
+  },
   text: AdmitText,
 ): MutateDecision {
   return {

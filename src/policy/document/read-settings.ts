@@ -5,6 +5,7 @@ import { namespaceProblem } from "./formats.ts";
 import { globProblem } from "./glob.ts";
 import { readNamespaceRules } from "./read-namespaces.ts";
 import { readRegistries } from "./read-registries.ts";
+import { readApprovals, readSignatureRules } from "./read-signatures.ts";
 import {
   BASE_IMAGES_RULES,
   CONTROLLER_POD_ACTIONS,
@@ -39,6 +40,8 @@ export const SETTING_KEYS = [
   "baseImages",
   "namespaces",
   "driftScan",
+  "signatures",
+  "approvals",
 ] as const;
 
 /** The settings of a Policy document; an absent or null setting takes its default. */
@@ -53,6 +56,12 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
   const cacheTTL = node("cacheTTL");
   const baseImages = node("baseImages");
   const namespaces = node("namespaces");
+  const signaturesNode = node("signatures");
+  const approvalsNode = node("approvals");
+  const signatures =
+    signaturesNode === null ? undefined : readSignatureRules(reader, signaturesNode);
+  const approvals =
+    approvalsNode === null ? undefined : readApprovals(reader, approvalsNode, signatures);
   const driftScan = node("driftScan");
   return {
     mode: choice("mode", MODES, DEFAULT_SETTINGS.mode),
@@ -74,6 +83,8 @@ export function readSettings(reader: YamlReader, fields: ReadonlyMap<string, Ent
     exempt: exempt === null ? DEFAULT_SETTINGS.exempt : readExempt(reader, exempt),
     ...(baseImages !== null && { baseImages: choice("baseImages", BASE_IMAGES_RULES, "off") }),
     namespaces: namespaces === null ? [] : readNamespaceRules(reader, namespaces),
+    ...(signatures !== undefined && signatures.length > 0 && { signatures }),
+    ...(approvals !== undefined && { approvals }),
     ...(driftScan !== null && { driftScan: readDriftScan(reader, driftScan) }),
   };
 }

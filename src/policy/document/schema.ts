@@ -82,6 +82,52 @@ export interface Settings {
   readonly namespaces: readonly NamespaceRule[];
   /** How the elected replica re-resolves every pinned tag (docs/drift.md). Absent: defaults. */
   readonly driftScan?: DriftScanSettings;
+  /**
+   * Which cosign keys sign which images (docs/signatures.md); the first rule whose `images`
+   * match an image applies to it. Absent: no signature is ever read.
+   */
+  readonly signatures?: readonly SignatureRule[];
+  /** A moved tag is approved by signatures of these keys on its new digest. Absent: never. */
+  readonly approvals?: Approvals;
+}
+
+/**
+ * A public key of `signatures`, as the policy names it: inline (`pem`, parsed and checked at
+ * load, `id` known) or one key of a Secret or ConfigMap in digestpin's namespace (read and
+ * checked by the webhook when a signature is verified).
+ */
+export interface SignatureKey {
+  /** Unique within its rule; what `approvals.signedBy`, messages and pin histories use. */
+  readonly name: string;
+  /** The PEM `-----BEGIN PUBLIC KEY-----` block, as `cosign generate-key-pair` writes it. */
+  readonly pem?: string;
+  /** With `pem`: `sha256:` and the hex SHA-256 of the key's DER SubjectPublicKeyInfo. */
+  readonly id?: string;
+  readonly secretRef?: KeyObjectRef;
+  readonly configMapRef?: KeyObjectRef;
+}
+
+/** One key of a Secret or a ConfigMap in digestpin's namespace. */
+export interface KeyObjectRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+/** One entry of `signatures`: the images it covers and the keys that sign them. */
+export interface SignatureRule {
+  /** Globs over the canonical reference, as `exempt.images`. */
+  readonly images: readonly string[];
+  readonly keys: readonly SignatureKey[];
+  /** An image is admitted only at a digest that one of `keys` signed. */
+  readonly required: boolean;
+}
+
+/** `approvals`: the keys whose signatures on a moved tag's new digest approve it. */
+export interface Approvals {
+  /** Key names of `signatures` rules. */
+  readonly signedBy: readonly string[];
+  /** How many distinct keys of `signedBy` must have signed (at least 1). */
+  readonly minSigners: number;
 }
 
 /** `driftScan`: every pinned tag re-resolved once per `intervalMs`, `concurrency` at a time. */

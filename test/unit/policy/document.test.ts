@@ -211,9 +211,9 @@ test("YAML syntax errors carry their position", (t) => {
 
 test("unknown keys are errors, with a suggestion when one is close", (t) => {
   t.deepEqual(errors(`${HEADER}unpined: deny\nregistry_unavailable: deny\nfoo: 1\n`), [
-    'policy.yaml:3:1: unpined: unknown key "unpined" (did you mean "unpinned"?); expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, driftScan, pins, removed',
-    'policy.yaml:4:1: registry_unavailable: unknown key "registry_unavailable" (did you mean "registryUnavailable"?); expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, driftScan, pins, removed',
-    'policy.yaml:5:1: foo: unknown key "foo"; expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, driftScan, pins, removed',
+    'policy.yaml:3:1: unpined: unknown key "unpined" (did you mean "unpinned"?); expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, driftScan, signatures, approvals, pins, removed',
+    'policy.yaml:4:1: registry_unavailable: unknown key "registry_unavailable" (did you mean "registryUnavailable"?); expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, driftScan, signatures, approvals, pins, removed',
+    'policy.yaml:5:1: foo: unknown key "foo"; expected one of apiVersion, kind, mode, unpinned, drift, controllerPods, registryUnavailable, rewrite, cacheTTL, registries, exempt, baseImages, namespaces, driftScan, signatures, approvals, pins, removed',
   ]);
   t.deepEqual(errors(`${HEADER}exempt:\n  namespace: [a]\n`), [
     'policy.yaml:4:3: exempt.namespace: unknown key "namespace" (did you mean "namespaces"?); expected one of namespaces, images',

@@ -1,0 +1,71 @@
+import {
+  admittedDigest,
+  approverKeys,
+  decideApproval,
+  decideRequired,
+  signatureRuleOf,
+  type Decision,
+  type DecisionContext,
+  type Policy,
+  type SignatureKey,
+  type SignatureObservation,
+} from "../policy/index.ts";
+import type { Keychain, RepositoryName } from "../registry/index.ts";
+import { registryFailure } from "./facts.ts";
+
+/**
+ * Finds and verifies the cosign signatures of a digest against a rule's keys (the webhook's
+ * SignatureVerifier, injected): signers named by the policy's key names. Never throws for what
+ * the registry holds; a failure to reach it may throw (a RegistryError).
+ */
+export type VerifySignaturesFn = (
+  name: RepositoryName,
+  digest: string,
+  keys: readonly SignatureKey[],
+  options: { readonly keychain: Keychain; readonly deadline: number },
+) => Promise<SignatureObservation>;
+
+export interface SignatureFactsContext extends DecisionContext {
+  /** Epoch ms by which the review must be answered: signatures are read within it. */
+  readonly deadline: number;
+  readonly keychain: () => Promise<Keychain>;
+}
+
+/**
+ * What a decision becomes once the signatures its `signatures` rule asks for are known, read
+ * only when needed (no rule for the image: nothing is read):
+ *
+ * - a moved tag (`drift`) and `approvals` naming keys of the rule: the new digest's signatures
+ *   may approve it (decideApproval);
+ * - `required: true` and the decision admits a digest: that digest must be signed by a key of
+ *   the rule (decideRequired).
+ */
+export async function applySignatureFacts(
+  decision: Decision,
+  policy: Policy,
+  verify: VerifySignaturesFn,
+  context: SignatureFactsContext,
+): Promise<Decision> {
+  const ref = decision.reference;
+  if (ref === null) return decision;
+  const rule = signatureRuleOf(policy, ref);
+  if (rule === undefined) return decision;
+  const observe = async (digest: string): Promise<SignatureObservation> => {
+    try {
+      const keychain = await context.keychain();
+      return await verify(ref, digest, rule.keys, { keychain, deadline: context.deadline });
+    } catch (error) {
+      return { error: registryFailure(error) };
+    }
+  };
+  let decided = decision;
+  if (decided.drift !== undefined && approverKeys(policy, rule).length > 0) {
+    const observed = await observe(decided.drift.current);
+    decided = decideApproval(decided, policy, context, rule, observed);
+  }
+  const digest = rule.required ? admittedDigest(decided) : undefined;
+  if (digest !== undefined) {
+    decided = decideRequired(decided, digest, policy, rule, await observe(digest));
+  }
+  return decided;
+}

@@ -190,7 +190,7 @@ export class ConfigMapPolicySource implements PolicySource {
       const text = configMap.data?.[key];
       return text === undefined
         ? unreadable(source, `has no key ${key}; put the ${expect} document there`)
-        : this.#parser.document(text, source, expect, this.#holder.current() !== undefined);
+        : this.#parser.document(text, source, expect);
     });
   }
 

@@ -60,27 +60,18 @@ export class DocumentParser {
     return this.#offThread;
   }
 
-  /**
-   * checkPolicyDocument, off the main thread when `text` is large and `serving` (reviews are
-   * being answered meanwhile). Before that (the first load) it is checked at once: blocking
-   * costs nothing then, and the worker's memory is only spent once edits need it.
-   */
-  async document(
-    text: string,
-    source: string,
-    expect: DocumentKind,
-    serving = true,
-  ): Promise<DocumentResult> {
-    if (!serving || text.length < WORKER_THRESHOLD_BYTES || this.#broken)
+  /** checkPolicyDocument, off the main thread when `text` is large. */
+  async document(text: string, source: string, expect: DocumentKind): Promise<DocumentResult> {
+    if (text.length < WORKER_THRESHOLD_BYTES || this.#broken)
       return checkPolicyDocument(text, source, { expect });
     const json = await this.#ask({ kind: "document", text, source, expect });
     const decoded = json instanceof Error ? undefined : this.#decode(source, json);
     return decoded?.pins[0] ?? checkPolicyDocument(text, source, { expect });
   }
 
-  /** checkPolicyFile of a file read, off the main thread when it is large and `serving`. */
-  async file(file: string, text: string, first: boolean, serving = true): Promise<CheckedFile> {
-    if (!serving || text.length < WORKER_THRESHOLD_BYTES || this.#broken)
+  /** checkPolicyFile of a file read, off the main thread when it is large. */
+  async file(file: string, text: string, first: boolean): Promise<CheckedFile> {
+    if (text.length < WORKER_THRESHOLD_BYTES || this.#broken)
       return checkPolicyFile({ file, text }, first);
     const json = await this.#ask({ kind: "file", text, file, first });
     const decoded = json instanceof Error ? undefined : this.#decode(file, json);

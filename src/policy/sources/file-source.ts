@@ -90,13 +90,12 @@ export class FilePolicySource implements PolicySource {
     if (!whole && this.#applied !== undefined && sameReads(this.#applied, texts)) return;
     this.#applied = texts;
     // Each file is checked once per text: an edit of one file reads only that file again.
-    const serving = this.#holder.current() !== undefined;
     const files = await Promise.all(
       texts.map((read, index) =>
         "error" in read
           ? Promise.resolve(checkPolicyFile(read, index === 0))
           : this.#files.load(`${read.file}\n${String(index)}`, read.text, () =>
-              this.#parser.file(read.file, read.text, index === 0, serving),
+              this.#parser.file(read.file, read.text, index === 0),
             ),
       ),
     );

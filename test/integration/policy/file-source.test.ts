@@ -133,11 +133,12 @@ test("a large pins file comes back from the worker as its differences: same pins
 
   // The policy now pins app500 to another digest: the issue names the pins file's current line.
   await writeFile(
-    policy,
+    join(dir, ".policy.yaml.tmp"),
     POLICY_HEADER +
       pinsYaml({ [KEY]: digest("a"), "registry.example/team/app500:v1": digest("c") }),
   );
-  await waitFor("the rejection", () => source.issues.length > 0);
+  await rename(join(dir, ".policy.yaml.tmp"), policy);
+  await waitFor("the rejection", () => source.issues.some((issue) => issue.source === pins));
   const lines = (PINS_HEADER + pinsYaml(edited)).split("\n");
   const line = lines.findIndex((text) => text.includes("registry.example/team/app500:v1")) + 1;
   t.true(

@@ -13,35 +13,44 @@ import { ref } from "../../helpers/resolver-for.ts";
 const OCI = "application/vnd.oci.image.manifest.v1+json";
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
-test("a new policy (an approval) empties the cache of registry answers; the same policy keeps it", async (t) => {
+/** A registry answering every manifest request with the digest `served` gives for its path. */
+async function registryServing(
+  t: Parameters<typeof startScriptedRegistry>[0],
+  served: (path: string) => string,
+) {
   const registry = await startScriptedRegistry(t);
-  let served = digest("d");
-  registry.handle((_req, res) => {
+  registry.handle((req, res) => {
     res.writeHead(200, {
       "content-type": OCI,
-      "docker-content-digest": served,
+      "docker-content-digest": served(req.url ?? ""),
       "content-length": 0,
     });
     res.end();
   });
+  return registry;
+}
+
+/** The policy's lines that trust `registry` and keep its answers for an hour. */
+const trusting = (registry: { host: string; ca: { caPem: string } }): string[] => [
+  "apiVersion: digestpin.dev/v1alpha1",
+  "kind: Policy",
+  "cacheTTL: 1h",
+  "registries:",
+  `  - host: "${registry.host}"`,
+  "    allowPrivateAddresses: true",
+  "    ca: |",
+  ...registry.ca.caPem
+    .trimEnd()
+    .split("\n")
+    .map((line) => `      ${line}`),
+];
+
+test("a new policy (an approval) empties the cache of registry answers; the same policy keeps it", async (t) => {
+  let served = digest("d");
+  const registry = await registryServing(t, () => served);
   const policyWith = (pin: string): Policy =>
     policyFromText(
-      [
-        "apiVersion: digestpin.dev/v1alpha1",
-        "kind: Policy",
-        "cacheTTL: 1h",
-        "registries:",
-        `  - host: "${registry.host}"`,
-        "    allowPrivateAddresses: true",
-        "    ca: |",
-        ...registry.ca.caPem
-          .trimEnd()
-          .split("\n")
-          .map((line) => `      ${line}`),
-        "pins:",
-        `  ${registry.host}/app:1: ${pin}`,
-        "",
-      ].join("\n"),
+      [...trusting(registry), "pins:", `  ${registry.host}/app:1: ${pin}`, ""].join("\n"),
       "policy.yaml",
     );
   let policy = policyWith(digest("d"));
@@ -58,36 +67,12 @@ test("a new policy (an approval) empties the cache of registry answers; the same
 });
 
 test("a pin edit forgets the cached answers of that tag only; other answers stay cached", async (t) => {
-  const registry = await startScriptedRegistry(t);
   const served = new Map([
     ["/v2/app/manifests/1", digest("d")],
     ["/v2/other/manifests/1", digest("a")],
   ]);
-  registry.handle((req, res) => {
-    res.writeHead(200, {
-      "content-type": OCI,
-      "docker-content-digest": served.get(req.url ?? "") ?? digest("0"),
-      "content-length": 0,
-    });
-    res.end();
-  });
-  const settings = checkPolicyDocument(
-    [
-      "apiVersion: digestpin.dev/v1alpha1",
-      "kind: Policy",
-      "cacheTTL: 1h",
-      "registries:",
-      `  - host: "${registry.host}"`,
-      "    allowPrivateAddresses: true",
-      "    ca: |",
-      ...registry.ca.caPem
-        .trimEnd()
-        .split("\n")
-        .map((line) => `      ${line}`),
-      "",
-    ].join("\n"),
-    "policy.yaml",
-  );
+  const registry = await registryServing(t, (path) => served.get(path) ?? digest("0"));
+  const settings = checkPolicyDocument([...trusting(registry), ""].join("\n"), "policy.yaml");
   const pinsAt = (app: string) =>
     checkPolicyDocument(
       `apiVersion: digestpin.dev/v1alpha1\nkind: Pins\npins:\n  ${registry.host}/app:1: ${app}\n  ${registry.host}/other:1: ${digest("a")}\n`,

@@ -141,15 +141,18 @@ export async function signaturesGroup(
   }
   await plain.digestpin.child.stop();
   await required.digestpin.child.stop();
-  return report(options, figures, plain.digestpin.name, required.digestpin.name, failures);
+  const sizes = [plain.answer, required.answer].map((answer) => Buffer.byteLength(answer));
+  return report(options, figures, [plain.digestpin.name, required.digestpin.name], {
+    failures,
+    sizes,
+  });
 }
 
 function report(
   options: SignaturesOptions,
   figures: ReadonlyMap<string, Figures>,
-  plainName: string,
-  signedName: string,
-  failures: number,
+  [plainName, signedName]: readonly [string, string],
+  { failures, sizes }: { failures: number; sizes: readonly number[] },
 ): GroupResult {
   const empty: Figures = { cpu: [], rps: [], p50: [], p99: [], registryRequests: NaN };
   const plain = figures.get(plainName) ?? empty;
@@ -199,6 +202,7 @@ function report(
             `Max: autocannon, ${options.connections} keep-alive HTTPS connections, ${options.maxSeconds} s after 1 s of warm-up; CPU µs/review: the server's user+system CPU during the max run ÷ reviews answered. ` +
             `Fixed rate: the open-loop driver, ${options.rateSeconds} s after 1 s of warm-up. ` +
             `Registry requests: every /v2/ request in the registry's access log during that server's runs (warm-up included). ` +
+            `Answers: ${sizes.map(count).join(" and ")} bytes. ` +
             `Failed or unexpected answers in this group: ${failures}.`,
         ],
       },

@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { podReview } from "../fixtures/pod-review.ts";
-import { benchPolicy } from "../fixtures/policy.ts";
+import { benchPolicy, type BenchPolicyOptions } from "../fixtures/policy.ts";
 import type { BenchRegistry } from "../fixtures/registry.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { closedLoop, openLoop } from "../lib/load.ts";
@@ -78,13 +78,17 @@ export interface WarmSetup {
   readonly answer: string;
 }
 
-/** digestpin serving the warm pod's pins (cache TTL 1 h), its cache warmed by one review. */
+/**
+ * digestpin serving the warm pod's pins (cache TTL 1 h), its cache warmed by one review;
+ * `signatures`: the policy's signature rules (default none).
+ */
 export async function startWarmDigestpin(
   ctx: BenchContext,
   registry: BenchRegistry,
   nodeArgs: readonly string[] = [],
   name = "digestpin",
   variant?: Pick<Variant, "dist" | "logLevel">,
+  signatures?: BenchPolicyOptions["signatures"],
 ): Promise<WarmSetup> {
   const policyFile = await ctx.file(
     `${name}-policy.yaml`,
@@ -96,6 +100,7 @@ export async function startWarmDigestpin(
         image.digest,
       ]),
       cacheTTL: "1h",
+      ...(signatures !== undefined && { signatures }),
     }),
   );
   const images = registry.warm.map((image) => image.ref) as [string, string, string];

@@ -8,6 +8,7 @@ export {
   type KeyAlgorithm,
   type TrustedKey,
 } from "./keys.ts";
+export { keySetOf, type KeySet } from "./key-set.ts";
 export type {
   ProblemReason,
   SignatureCheck,

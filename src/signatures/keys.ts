@@ -66,7 +66,9 @@ export function parsePublicKey(pem: string, source = "the public key"): TrustedK
   }
   const algorithm = algorithmOf(publicKey, source);
   const der = publicKey.export({ type: "spki", format: "der" });
-  return { id: `sha256:${createHash("sha256").update(der).digest("hex")}`, algorithm, publicKey };
+  // Frozen: a key set's fingerprint is made of the ids of its keys once (see key-set.ts).
+  const id = `sha256:${createHash("sha256").update(der).digest("hex")}`;
+  return Object.freeze({ id, algorithm, publicKey });
 }
 
 function algorithmOf(key: KeyObject, source: string): KeyAlgorithm {

@@ -7,7 +7,8 @@ import {
   type RepositoryName,
 } from "../registry/index.ts";
 import { bundleSignatures } from "./bundle-referrers.ts";
-import { keySetFingerprint, type TrustedKey } from "./keys.ts";
+import { asKeySet, type KeySet } from "./key-set.ts";
+import type { TrustedKey } from "./keys.ts";
 import type {
   SignatureCheck,
   SignatureFormat,
@@ -39,6 +40,17 @@ export interface VerifyOptions {
 /** Signatures cannot be unmade: a digest every trusted key has signed stays signed. */
 const SIGNED_BY_ALL_MS = 24 * 3_600_000;
 
+/** A kept result: the check (the same object for every hit) and how long it is kept. */
+interface Kept {
+  readonly check: SignatureCheck;
+  readonly keepMs: number;
+}
+
+type Credential = NonNullable<ReturnType<Keychain>>;
+
+/** credentialId of each credential object (they are not changed once made), hashed once. */
+const CREDENTIAL_IDS = new WeakMap<Credential, string>();
+
 /**
  * Finds and verifies the cosign signatures of a digest in its registry, in both formats at
  * once, within a deadline. Results are kept by repository, digest, key set and credentials:
@@ -46,7 +58,7 @@ const SIGNED_BY_ALL_MS = 24 * 3_600_000;
  */
 export class SignatureVerifier {
   readonly #reader: RegistryReader;
-  readonly #cache: CoalescingCache<SignatureCheck & { readonly keepMs: number }>;
+  readonly #cache: CoalescingCache<Kept>;
   readonly #recheckMs: number;
 
   constructor(options: SignatureVerifierOptions) {
@@ -58,21 +70,46 @@ export class SignatureVerifier {
     });
   }
 
-  /** What the registry holds about the signatures of `digest` (never throws for its content). */
+  /**
+   * What the registry holds about the signatures of `digest` (never throws for its content).
+   * `keys` may be a KeySet made once (keySetOf), so that a kept result is found without hashing.
+   */
   async verify(
     name: RepositoryName,
     digest: string,
-    keys: readonly TrustedKey[],
+    keys: readonly TrustedKey[] | KeySet,
     options: VerifyOptions,
   ): Promise<SignatureCheck> {
-    const credential = credentialId((options.keychain ?? anonymous)(name.registry));
-    const key = `${name.registry}/${name.repository}@${digest}|${keySetFingerprint(keys)}|${credential}`;
-    const { verified, problems } = await this.#cache.getOrLoad(
-      key,
-      () => this.#load(name, digest, keys, options),
+    const set = asKeySet(keys);
+    const kept = await this.#cache.getOrLoad(
+      this.#keyOf(name, digest, set, options),
+      () => this.#load(name, digest, set.keys, options),
       (result) => result.keepMs,
     );
-    return { verified, problems };
+    return kept.check;
+  }
+
+  /**
+   * The kept result of verify() for the same arguments, without awaiting anything; undefined
+   * when none is kept (expired, or never read). Throws what the keychain throws.
+   */
+  cached(
+    name: RepositoryName,
+    digest: string,
+    keys: KeySet,
+    options: Pick<VerifyOptions, "keychain">,
+  ): SignatureCheck | undefined {
+    return this.#cache.get(this.#keyOf(name, digest, keys, options))?.check;
+  }
+
+  #keyOf(
+    name: RepositoryName,
+    digest: string,
+    keys: KeySet,
+    options: Pick<VerifyOptions, "keychain">,
+  ): string {
+    const credential = (options.keychain ?? anonymous)(name.registry);
+    return `${name.registry}/${name.repository}@${digest}|${keys.fingerprint}|${idOf(credential)}`;
   }
 
   async #load(
@@ -80,7 +117,7 @@ export class SignatureVerifier {
     digest: string,
     keys: readonly TrustedKey[],
     options: VerifyOptions,
-  ): Promise<SignatureCheck & { keepMs: number }> {
+  ): Promise<Kept> {
     const signal = AbortSignal.timeout(Math.max(1, options.deadline - Date.now()));
     const read: SignatureReadOptions = { ...options, signal };
     const found = await Promise.all([
@@ -100,8 +137,24 @@ export class SignatureVerifier {
     const signers = new Set(verified.map((v) => v.keyId));
     const everyKey = keys.length > 0 && keys.every((k) => signers.has(k.id));
     const keepMs = unknown ? 0 : everyKey ? SIGNED_BY_ALL_MS : this.#recheckMs;
-    return { verified, problems, keepMs };
+    // Frozen: every caller of the key shares this result until it expires.
+    const check = Object.freeze({
+      verified: Object.freeze(verified),
+      problems: Object.freeze(problems),
+    });
+    return { check, keepMs };
   }
+}
+
+/** credentialId(credential), computed once per credential object. */
+function idOf(credential: Credential | undefined): string {
+  if (credential === undefined) return credentialId(undefined);
+  let id = CREDENTIAL_IDS.get(credential);
+  if (id === undefined) {
+    id = credentialId(credential);
+    CREDENTIAL_IDS.set(credential, id);
+  }
+  return id;
 }
 
 /** A format's judgements, or the one problem that reading it ran into. */

@@ -39,10 +39,37 @@ export type SignatureObservation =
 /** The compiled globs of each rule, made once per rule object (a policy generation's). */
 const GLOBS = new WeakMap<SignatureRule, readonly ImageGlob[]>();
 
+/**
+ * The rule each image reference matched, per `signatures` list (a policy generation's object:
+ * an edited policy brings a new list, so an edit is never answered from here), by the
+ * reference's parts. Bounded: emptied when it holds MAX_REFERENCES.
+ */
+const RULE_OF = new WeakMap<readonly SignatureRule[], Map<string, SignatureRule | null>>();
+const MAX_REFERENCES = 10_000;
+
 /** The first `signatures` rule whose images match `ref`; undefined when none does. */
 export function signatureRuleOf(policy: Policy, ref: ImageReference): SignatureRule | undefined {
   const rules = policy.settings.signatures ?? [];
   if (rules.length === 0) return undefined;
+  let matched = RULE_OF.get(rules);
+  if (matched === undefined) {
+    matched = new Map();
+    RULE_OF.set(rules, matched);
+  }
+  // Every form globs are matched against is made of these four parts (see canonicalForms).
+  const key = `${ref.registry}\u0000${ref.repository}\u0000${ref.tag ?? ""}\u0000${ref.digest ?? ""}`;
+  const known = matched.get(key);
+  if (known !== undefined) return known ?? undefined;
+  const rule = firstMatch(rules, ref);
+  if (matched.size >= MAX_REFERENCES) matched.clear();
+  matched.set(key, rule ?? null);
+  return rule;
+}
+
+function firstMatch(
+  rules: readonly SignatureRule[],
+  ref: ImageReference,
+): SignatureRule | undefined {
   const forms = canonicalForms(ref);
   return rules.find((rule) => {
     let globs = GLOBS.get(rule);

@@ -322,9 +322,13 @@ export async function reloadsGroup(
       const seen = events.find((e) => e.pins >= before.pins + k + 1 && e.at >= at);
       return seen === undefined ? NaN : seen.at - at;
     });
+    // The reads that cover an edit: from its write (the file read, the ConfigMap's event) to
+    // the first read after it came in force (the worker's answer merged and swapped in).
     const editStallsMs = inForceMs.map((inForce, k) => {
-      const at = (editTimes[k] ?? NaN) + inForce;
-      return scrapes.find((s) => s.at >= at)?.lagMaxMs ?? NaN;
+      const from = editTimes[k] ?? NaN;
+      const until = scrapes.find((s) => s.at >= from + inForce)?.at ?? NaN;
+      const covering = scrapes.filter((s) => s.at > from && s.at <= until);
+      return covering.length === 0 ? NaN : Math.max(...covering.map((s) => s.lagMaxMs));
     });
     return {
       load,
@@ -380,7 +384,10 @@ export async function reloadsGroup(
       failures += [still, edited].reduce((sum, r) => sum + r.load.errors + r.load.unexpected, 0);
 
       const p99Met = edited.load.latencyMs.p99 <= 2 * still.load.latencyMs.p99;
-      const stallMet = edited.stallMs <= 20;
+      // A stall an edit causes: the largest read covering an edit (the run's largest read also
+      // holds the machine's own stalls, which the run without edits shows as well).
+      const editStallMs = Math.max(...edited.editStallsMs);
+      const stallMet = editStallMs <= 20;
       const requestsMet = edited.registryRequests === still.registryRequests;
       const met = p99Met && stallMet && requestsMet;
       const missed = [
@@ -396,6 +403,7 @@ export async function reloadsGroup(
         ms(edited.load.latencyMs.p99),
         ms(still.stallMs),
         ms(edited.stallMs),
+        ms(editStallMs),
         `${count(still.registryRequests)} / ${count(edited.registryRequests)}`,
         `${ms(median(inForce))} / ${ms(Math.max(...inForce))}`,
         met ? "met" : `not met (${missed.join(", ")})`,
@@ -424,7 +432,7 @@ export async function reloadsGroup(
         target: `${count(n)} pins, ${label}, a pin added every ${options.editEveryMs / 1000} s: p99 ≤ 2× no-edit p99, no event-loop stall > 20 ms, registry requests as without edits (issue 23)`,
         measured:
           `p99 ${ms(edited.load.latencyMs.p99)} ms (no edits ${ms(still.load.latencyMs.p99)}), ` +
-          `stall ${ms(edited.stallMs)} ms, registry ${edited.registryRequests} (${still.registryRequests})`,
+          `stall ${ms(editStallMs)} ms per edit (run ${ms(edited.stallMs)}, no edits ${ms(still.stallMs)}), registry ${edited.registryRequests} (${still.registryRequests})`,
         met,
       });
     }
@@ -443,6 +451,7 @@ export async function reloadsGroup(
           "p99 ms with edits",
           "max stall ms no edits",
           "max stall ms with edits",
+          "max stall ms per edit",
           "registry requests (no edits / edits)",
           "edit → in force ms (median / max)",
           "issue 23: p99 ≤ 2×, stall ≤ 20 ms, registry equal",
@@ -456,6 +465,7 @@ export async function reloadsGroup(
           `Stall: the largest nodejs_eventloop_lag_max_seconds (prom-client's default metrics: monitorEventLoopDelay, resolution 10 ms; the maximum is reset at every read) of /metrics read every ${options.scrapeEveryMs / 1000} s during the run. ` +
             "It is the longest time between two of the monitor's 10 ms ticks, so an idle loop reads about 10 ms and a reading d means a stall of d − 10 to d ms. " +
             "A read also forgets the tick interval under way (Node's histogram reset), so edits land half-way between reads. " +
+            "Per edit: the largest read from the edit's write to the first read after it came in force (the target: the stalls an edit causes; the run's largest read also holds the machine's own, which the run without edits shows too). " +
             "Registry requests: manifest HEAD/GET requests in the registry's access log during the run (not digestpin_registry_requests_total, which counts cache hits). " +
             `Edit → in force: from the write (the rename, the start of the ConfigMap PUT) until a policy generation holding the new pin was in force, ${inForceNote}.`,
         ],
@@ -473,7 +483,7 @@ export async function reloadsGroup(
           "digestpin CPU s",
           "edits / generations",
           "stall ms: max / median of reads",
-          "stall ms per edit",
+          "stall ms per edit (reads from the write to in force)",
           "registry requests",
         ],
         rows: detailRows,

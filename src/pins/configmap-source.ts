@@ -155,14 +155,17 @@ export class ConfigMapPolicySource implements PolicySource {
       );
     this.#applied = versions;
     this.#cache.retain(new Set(versions.keys()));
+    // While no policy is served nothing can stall: documents are checked at once, and the
+    // worker (with its memory) is started by the first edit.
+    const atOnce = this.#holder.current() === undefined;
     const [policy, ...pins] = await Promise.all([
       policyMap === undefined
         ? unreadable(
             this.#source(this.#policyName),
             `the policy ConfigMap does not exist; create it with key ${POLICY_KEY}`,
           )
-        : this.#parse(policyMap, POLICY_KEY, "Policy"),
-      ...pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins")),
+        : this.#parse(policyMap, POLICY_KEY, "Policy", atOnce),
+      ...pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins", atOnce)),
     ]);
     const assembled = this.#assembler.assemble(policy, pins);
     if (!assembled.ok && again === undefined && this.#parser.differences > 0) {
@@ -183,14 +186,21 @@ export class ConfigMapPolicySource implements PolicySource {
     this.#reporter?.report(assembled.issues, present, changed);
   }
 
-  #parse(configMap: V1ConfigMap, key: string, expect: "Policy" | "Pins"): Promise<DocumentResult> {
+  #parse(
+    configMap: V1ConfigMap,
+    key: string,
+    expect: "Policy" | "Pins",
+    atOnce: boolean,
+  ): Promise<DocumentResult> {
     const name = nameOf(configMap);
     const source = this.#source(name);
     return this.#cache.load(name, configMap.metadata?.resourceVersion ?? "", async () => {
       const text = configMap.data?.[key];
       return text === undefined
         ? unreadable(source, `has no key ${key}; put the ${expect} document there`)
-        : this.#parser.document(text, source, expect);
+        : atOnce
+          ? this.#parser.documentAtOnce(text, source, expect)
+          : this.#parser.document(text, source, expect);
     });
   }
 

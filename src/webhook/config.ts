@@ -1,6 +1,15 @@
 import { delimiter } from "node:path";
 import { parseArgs } from "node:util";
 import type { KubeAccess } from "../kube/index.ts";
+import type { Logger, Metrics } from "../observability/index.ts";
+
+/** What the webhook reports through: its logger, its metrics and the name of its pod. */
+export interface WebhookContext {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The pod's name, for Events (`reportingInstance`). */
+  readonly instance?: string | undefined;
+}
 
 /** Everything `digestpin serve` runs with, parsed and checked once at start-up. */
 export interface ServeConfig {

@@ -1,8 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AdmissionDeps } from "../admission/index.ts";
-import { hostname } from "node:os";
-import { DriftScanner } from "../drift/index.ts";
 import { DigestpinError } from "../errors.ts";
 import {
   apiPullSecretSource,
@@ -12,7 +10,7 @@ import {
   namespaceLabels,
   objectKeyReader,
 } from "../kube/index.ts";
-import { digestpinVersion, type Logger, type Metrics } from "../observability/index.ts";
+import { digestpinVersion } from "../observability/index.ts";
 import {
   ConfigMapPolicySource,
   movePin,
@@ -20,16 +18,16 @@ import {
   StorePinRecorder,
 } from "../pins/index.ts";
 import { FilePolicySource, formatIssue, type Policy, type PolicySource } from "../policy/index.ts";
-import { RegistryReader } from "../registry/index.ts";
 import { createTlsSource, secureContextOptions, type TlsSource } from "../tls/index.ts";
-import type { ServeConfig } from "./config.ts";
+import type { ServeConfig, WebhookContext } from "./config.ts";
 import { driftEvents } from "./drift-events.ts";
 import { PolicyImageFacts } from "./policy-image-facts.ts";
 import { policyReport } from "./policy-report.ts";
 import { PolicyResolver } from "./policy-resolver.ts";
 import { PolicySignatures } from "./policy-signatures.ts";
-import { reviewKeychain, scanKeychain } from "./review-keychain.ts";
+import { reviewKeychain } from "./review-keychain.ts";
 import { startServer, type RunningServer } from "./server.ts";
+import { driftScan } from "./drift-scan.ts";
 
 export interface Webhook {
   readonly server: RunningServer;
@@ -37,13 +35,6 @@ export interface Webhook {
   readonly tls: TlsSource;
   /** Drains and stops everything, in the order that loses no request. */
   stop(): Promise<void>;
-}
-
-export interface WebhookContext {
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** The pod's name, for Events (`reportingInstance`). */
-  readonly instance?: string | undefined;
 }
 
 /**
@@ -245,70 +236,6 @@ function policySource(
     logger,
     report,
   });
-}
-
-/**
- * The drift scan (docs/drift.md), with an API server only: the Lease, the report and the
- * inventory live there. Its resolver follows the policy like the webhook's but never answers
- * from a cache; its credentials are the policy's registry Secrets.
- */
-function driftScan(
-  config: ServeConfig,
-  context: WebhookContext,
-  kubeConfig: KubeConfig | undefined,
-  events: EventRecorder | undefined,
-  policy: () => Policy | undefined,
-): { scanner: DriftScanner; close(): Promise<void> } | undefined {
-  if (kubeConfig === undefined) return undefined;
-  const resolver = new PolicyResolver(policy, context.metrics, { cacheTtlMs: 0 });
-  const facts = new PolicyImageFacts(policy);
-  // Layers for the files of a change: a reader for the policy's registries, anew when they change.
-  let reader: { key: string; reader: RegistryReader } | undefined;
-  const readerFor = (): RegistryReader => {
-    const registries = policy()?.settings.registries ?? undefined;
-    const key = JSON.stringify(registries ?? null);
-    if (reader?.key !== key) {
-      void reader?.reader.close();
-      reader = { key, reader: new RegistryReader({ registries }) };
-    }
-    return reader.reader;
-  };
-  const keychain = scanKeychain({
-    secrets: apiPullSecretSource(kubeConfig),
-    pullSecrets: false,
-    namespace: config.namespace,
-    policy,
-  });
-  const scanner = new DriftScanner({
-    kubeConfig,
-    namespace: config.namespace,
-    identity: context.instance ?? `${hostname()}-${process.pid}`,
-    pins: () => policy()?.pins,
-    settings: () => {
-      const current = policy();
-      return current === undefined ? null : current.settings.driftScan;
-    },
-    registry: {
-      resolve: async (reference, deadline) =>
-        (await resolver.resolve(reference, { keychain: await keychain(), deadline })).digest,
-      tree: async (name, digest, deadline) =>
-        facts.tree(name, digest, { keychain: await keychain(), deadline }),
-      openLayer: async (name, layer, deadline) =>
-        readerFor().openBlob(name, layer.digest, {
-          keychain: await keychain(),
-          deadline,
-          size: layer.size,
-        }),
-    },
-    events,
-    metrics: context.metrics,
-    logger: context.logger,
-  });
-  return {
-    scanner,
-    close: () =>
-      Promise.all([resolver.close(), facts.close(), reader?.reader.close()]).then(() => undefined),
-  };
 }
 
 /** Why there is no policy in force, for /readyz and the log: the first issue, or that none came yet. */

@@ -19,17 +19,34 @@ type ParseJob =
       readonly text: string;
       readonly source: string;
       readonly expect: DocumentKind;
+      /** What the main thread checked at once before, so that this comes back as a difference. */
+      readonly before?: string;
     }
   | {
       readonly kind: "file";
-      readonly text: string;
+      /** The file's bytes (UTF-8): a copy of bytes costs the main thread no string of that size. */
+      readonly bytes: Uint8Array;
       readonly file: string;
       readonly first: boolean;
+      /** What the main thread checked at once before, so that this comes back as a difference. */
+      readonly before?: Uint8Array;
     }
   | { readonly kind: "forget" };
 
 /** Texts shorter than this are checked at once: a worker round trip would cost more. */
 const WORKER_THRESHOLD_BYTES = 32 * 1024;
+
+/**
+ * The worker's old generation, at first: a 100,000-pin file needs about 200 MiB. The limit keeps
+ * its garbage collected (a worker's memory, once grown, is not given back to the system); a
+ * worker that outgrows it is started again with twice as much, up to the last.
+ */
+const WORKER_HEAP_MIB: readonly number[] = [256, 512, 1024, 2048, 4096];
+
+export interface DocumentParserOptions {
+  /** The worker's old-generation limits in MiB, one per start after running out of memory. */
+  readonly heapMiB?: readonly number[];
+}
 
 type Pending = (json: string | Error) => void;
 
@@ -49,6 +66,14 @@ export class DocumentParser {
   #offThread = 0;
   readonly #decoder = new DeltaDecoder();
   #differences = 0;
+  /** What was checked at once and the worker has not seen, by name: sent with the next check. */
+  readonly #unseen = new Map<string, string | Uint8Array>();
+  #heap = 0;
+  readonly #heapMiB: readonly number[];
+
+  constructor(options: DocumentParserOptions = {}) {
+    this.#heapMiB = options.heapMiB ?? WORKER_HEAP_MIB;
+  }
 
   /** How many files came back as differences since the last forget(). */
   get differences(): number {
@@ -60,22 +85,63 @@ export class DocumentParser {
     return this.#offThread;
   }
 
+  /**
+   * checkPolicyDocument on the main thread, for a load that stalls nothing (no policy is served
+   * yet); the next check of `source` still comes back as a difference, as with fileAtOnce().
+   */
+  documentAtOnce(text: string, source: string, expect: DocumentKind): DocumentResult {
+    const result = checkPolicyDocument(text, source, { expect });
+    if (text.length < WORKER_THRESHOLD_BYTES || this.#broken) return result;
+    this.#decoder.remember(source, { policies: [], pins: [result] });
+    this.#unseen.set(source, text);
+    return result;
+  }
+
   /** checkPolicyDocument, off the main thread when `text` is large. */
   async document(text: string, source: string, expect: DocumentKind): Promise<DocumentResult> {
     if (text.length < WORKER_THRESHOLD_BYTES || this.#broken)
       return checkPolicyDocument(text, source, { expect });
-    const json = await this.#ask({ kind: "document", text, source, expect });
+    const before = this.#unseen.get(source);
+    this.#unseen.delete(source);
+    const json = await this.#ask({
+      kind: "document",
+      text,
+      source,
+      expect,
+      ...(typeof before === "string" ? { before } : {}),
+    });
     const decoded = json instanceof Error ? undefined : this.#decode(source, json);
     return decoded?.pins[0] ?? checkPolicyDocument(text, source, { expect });
   }
 
-  /** checkPolicyFile of a file read, off the main thread when it is large. */
-  async file(file: string, text: string, first: boolean): Promise<CheckedFile> {
-    if (text.length < WORKER_THRESHOLD_BYTES || this.#broken)
-      return checkPolicyFile({ file, text }, first);
-    const json = await this.#ask({ kind: "file", text, file, first });
+  /**
+   * checkPolicyFile on the main thread, for a load that stalls nothing (no policy is served
+   * yet): the worker, and its memory, are spent only once an edit comes. The next check of the
+   * file still comes back as a difference (the worker reads these bytes first).
+   */
+  fileAtOnce(file: string, bytes: Uint8Array, first: boolean): CheckedFile {
+    const checked = checkPolicyFile({ file, text: utf8(bytes) }, first);
+    if (bytes.length < WORKER_THRESHOLD_BYTES || this.#broken) return checked;
+    this.#decoder.remember(file, checked);
+    this.#unseen.set(file, bytes);
+    return checked;
+  }
+
+  /** checkPolicyFile of a file's bytes, off the main thread when they are many. */
+  async file(file: string, bytes: Uint8Array, first: boolean): Promise<CheckedFile> {
+    if (bytes.length < WORKER_THRESHOLD_BYTES || this.#broken)
+      return checkPolicyFile({ file, text: utf8(bytes) }, first);
+    const before = this.#unseen.get(file);
+    this.#unseen.delete(file);
+    const json = await this.#ask({
+      kind: "file",
+      bytes,
+      file,
+      first,
+      ...(before instanceof Uint8Array ? { before } : {}),
+    });
     const decoded = json instanceof Error ? undefined : this.#decode(file, json);
-    return decoded ?? checkPolicyFile({ file, text }, first);
+    return decoded ?? checkPolicyFile({ file, text: utf8(bytes) }, first);
   }
 
   /** The worker's answer for `name`, rebuilt; undefined (and all forgotten) if it cannot be. */
@@ -97,6 +163,7 @@ export class DocumentParser {
   forget(): void {
     this.#differences = 0;
     this.#decoder.forget();
+    this.#unseen.clear();
     this.#worker?.postMessage({ kind: "forget", id: -1 });
   }
 
@@ -105,6 +172,7 @@ export class DocumentParser {
     const worker = this.#worker;
     this.#worker = undefined;
     this.#decoder.forget();
+    this.#unseen.clear();
     this.#fail(new Error("closed"));
     await worker?.terminate();
   }
@@ -123,7 +191,10 @@ export class DocumentParser {
     if (this.#worker !== undefined || this.#broken) return this.#worker;
     try {
       const here = fileURLToPath(import.meta.url);
-      const worker = new Worker(new URL(`./parse-worker${extname(here)}`, import.meta.url));
+      const heap = this.#heapMiB[this.#heap];
+      const worker = new Worker(new URL(`./parse-worker${extname(here)}`, import.meta.url), {
+        resourceLimits: { maxOldGenerationSizeMb: heap, maxYoungGenerationSizeMb: 16 },
+      });
       worker.unref();
       worker.on("message", (message: { id: number; json?: string; failed?: string }) => {
         const resolve = this.#pending.get(message.id);
@@ -131,8 +202,12 @@ export class DocumentParser {
         if (message.json !== undefined) this.#offThread++;
         resolve?.(message.json ?? new Error(message.failed));
       });
-      worker.on("error", (error: Error) => {
-        this.#broken = true;
+      worker.on("error", (error: Error & { code?: string }) => {
+        // Out of memory: the next check starts a worker with more (this one is checked at once).
+        const larger =
+          error.code === "ERR_WORKER_OUT_OF_MEMORY" && this.#heap + 1 < this.#heapMiB.length;
+        if (larger) this.#heap++;
+        else this.#broken = true;
         this.#worker = undefined;
         this.#fail(error);
       });
@@ -148,4 +223,9 @@ export class DocumentParser {
     for (const resolve of this.#pending.values()) resolve(error);
     this.#pending.clear();
   }
+}
+
+/** UTF-8 bytes as a string, as readFile(file, "utf8") reads them. */
+export function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }

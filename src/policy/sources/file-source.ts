@@ -1,13 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Policy } from "../decide/index.ts";
-import {
-  checkPolicyFile,
-  combineFiles,
-  type CheckedFile,
-  type FileRead,
-} from "../document/index.ts";
+import { checkPolicyFile, combineFiles, type CheckedFile } from "../document/index.ts";
 import { PolicyAssembler } from "./assemble.ts";
-import { DocumentCache } from "./document-cache.ts";
 import { DocumentParser } from "./document-parser.ts";
 import { watchFiles, type FileWatchOptions } from "./file-watch.ts";
 import { PolicyHolder, type PolicyHolderOptions } from "./policy-holder.ts";
@@ -28,11 +22,11 @@ export interface FileSourceOptions extends PolicyHolderOptions, FileWatchOptions
 export class FilePolicySource implements PolicySource {
   readonly #options: FileSourceOptions;
   readonly #holder: PolicyHolder;
-  #files = new DocumentCache<CheckedFile>();
   #assembler = new PolicyAssembler();
   readonly #parser = new DocumentParser();
-  /** What the files held at the last load, to skip loads that would change nothing. */
-  #applied: readonly FileRead[] | undefined;
+  /** What the files held at the last load and what they were checked as: unchanged files are
+   * not checked again, and a load that would change nothing is skipped. */
+  #applied: readonly (BytesRead & { readonly checked: CheckedFile })[] | undefined;
   #stopWatching: (() => void) | undefined;
   #queue: Promise<void> = Promise.resolve();
 
@@ -78,34 +72,44 @@ export class FilePolicySource implements PolicySource {
 
   async #load(whole = false): Promise<void> {
     const { policyFile, pinsFiles = [] } = this.#options;
-    const texts = await Promise.all(
+    // Read as bytes (memory outside the JavaScript heap) and compared byte for byte: a 100,000-
+    // pin file is 10 MB, and a string of that size on every edit costs the reviews a collection.
+    const reads = await Promise.all(
       [policyFile, ...pinsFiles].map((file) =>
-        readFile(file, "utf8").then(
-          (text): FileRead => ({ file, text }),
-          (error: unknown): FileRead => ({ file, error: (error as Error).message }),
+        readFile(file).then(
+          (bytes): BytesRead => ({ file, bytes }),
+          (error: unknown): BytesRead => ({ file, error: (error as Error).message }),
         ),
       ),
     );
-    // Compared read by read (not through a JSON copy of every text: 10 MB for 100k pins).
-    if (!whole && this.#applied !== undefined && sameReads(this.#applied, texts)) return;
-    this.#applied = texts;
-    // Each file is checked once per text: an edit of one file reads only that file again.
-    const files = await Promise.all(
-      texts.map((read, index) =>
-        "error" in read
-          ? Promise.resolve(checkPolicyFile(read, index === 0))
-          : this.#files.load(`${read.file}\n${String(index)}`, read.text, () =>
-              this.#parser.file(read.file, read.text, index === 0),
-            ),
-      ),
+    const last = this.#applied;
+    if (!whole && last !== undefined && reads.every((read, i) => sameRead(last[i], read))) return;
+    // While no policy is served nothing can stall: files are checked at once, and the worker
+    // (with its memory) is started by the first edit.
+    const atOnce = this.#holder.current() === undefined;
+    // Each file is checked once per content: an edit of one file reads only that file again.
+    const applied = await Promise.all(
+      reads.map(async (read, index) => {
+        const before = whole ? undefined : last?.[index];
+        const checked =
+          before !== undefined && sameRead(before, read)
+            ? before.checked
+            : "error" in read
+              ? checkPolicyFile(read, index === 0)
+              : atOnce
+                ? this.#parser.fileAtOnce(read.file, read.bytes, index === 0)
+                : await this.#parser.file(read.file, read.bytes, index === 0);
+        return { ...read, checked };
+      }),
     );
+    this.#applied = applied;
+    const files = applied.map((read) => read.checked);
     const { policy, pins } = combineFiles(files, policyFile);
     const assembled = this.#assembler.assemble(policy, pins);
     if (!assembled.ok && !whole && this.#parser.differences > 0) {
       // Pins read as differences may carry the line they had before: read everything whole once
       // more so that every issue names the right line.
       this.#parser.forget();
-      this.#files = new DocumentCache<CheckedFile>();
       this.#assembler = new PolicyAssembler();
       await this.#load(true);
       return;
@@ -115,15 +119,14 @@ export class FilePolicySource implements PolicySource {
   }
 }
 
-function sameReads(a: readonly FileRead[], b: readonly FileRead[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((read, i) => {
-      const other = b[i];
-      if (other?.file !== read.file) return false;
-      return "text" in read
-        ? "text" in other && other.text === read.text
-        : "error" in other && other.error === read.error;
-    })
-  );
+/** A file as read: its bytes, or why it could not be read. */
+type BytesRead =
+  | { readonly file: string; readonly bytes: Buffer }
+  | { readonly file: string; readonly error: string };
+
+function sameRead(a: BytesRead | undefined, b: BytesRead): boolean {
+  if (a?.file !== b.file) return false;
+  return "bytes" in a
+    ? "bytes" in b && a.bytes.equals(b.bytes)
+    : "error" in b && a.error === b.error;
 }

@@ -3,7 +3,7 @@
 // for a file it has checked before, only the pins that changed (DeltaEncoder).
 import { parentPort } from "node:worker_threads";
 import { checkPolicyDocument, checkPolicyFile } from "../document/index.ts";
-import type { ParseRequest } from "./document-parser.ts";
+import { utf8, type ParseRequest } from "./document-parser.ts";
 import { DeltaEncoder } from "./pin-delta.ts";
 
 const encoder = new DeltaEncoder();
@@ -14,18 +14,33 @@ parentPort?.on("message", (request: ParseRequest) => {
       encoder.forget();
       return;
     }
-    const result =
-      request.kind === "document"
-        ? encoder.encode(request.source, {
-            policies: [],
-            pins: [checkPolicyDocument(request.text, request.source, { expect: request.expect })],
-          })
-        : encoder.encode(
-            request.file,
-            checkPolicyFile({ file: request.file, text: request.text }, request.first),
-          );
+    const result = request.kind === "document" ? encodeDocument(request) : encodeFile(request);
     parentPort?.postMessage({ id: request.id, json: JSON.stringify(result) });
   } catch (error) {
     parentPort?.postMessage({ id: request.id, failed: String(error) });
   }
 });
+
+function encodeDocument(request: Extract<ParseRequest, { kind: "document" }>) {
+  const { source, expect } = request;
+  const check = (text: string) => ({
+    policies: [],
+    pins: [checkPolicyDocument(text, source, { expect })],
+  });
+  // The text the main thread checked at once: read first, so this one is sent as a difference.
+  if (request.before !== undefined) encoder.encode(source, check(request.before));
+  return encoder.encode(source, check(request.text));
+}
+
+function encodeFile(request: Extract<ParseRequest, { kind: "file" }>) {
+  // The text the main thread checked at once: read first, so this one is sent as a difference.
+  if (request.before !== undefined)
+    encoder.encode(
+      request.file,
+      checkPolicyFile({ file: request.file, text: utf8(request.before) }, request.first),
+    );
+  return encoder.encode(
+    request.file,
+    checkPolicyFile({ file: request.file, text: utf8(request.bytes) }, request.first),
+  );
+}

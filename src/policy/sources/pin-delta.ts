@@ -117,6 +117,11 @@ export class DeltaDecoder {
     };
   }
 
+  /** Takes `checked` (read on the main thread) as what the next difference applies to. */
+  remember(file: string, checked: CheckedFile): void {
+    this.decode(file, { checked, deltas: {} });
+  }
+
   forget(): void {
     this.#last.clear();
   }

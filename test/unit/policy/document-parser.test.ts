@@ -38,7 +38,7 @@ test("issues come back from the worker with their lines; files too", async (t) =
   const result = await parser.document(broken, "configmap ns/big", "Pins");
   t.false(result.ok);
   t.deepEqual(result, asData(checkPolicyDocument(broken, "configmap ns/big", { expect: "Pins" })));
-  const file = await parser.file("pins.yaml", pinsText(1500), false);
+  const file = await parser.file("pins.yaml", Buffer.from(pinsText(1500)), false);
   t.deepEqual(file, asData(checkPolicyFile({ file: "pins.yaml", text: pinsText(1500) }, false)));
   t.is(file.pins.length, 1);
   t.is(parser.offThread, 2);
@@ -61,7 +61,7 @@ test("a file checked again comes back as the difference of its pins, rebuilt to 
   const parser = new DocumentParser();
   t.teardown(() => parser.close());
   const first = pinsText(2000);
-  await parser.file("pins.yaml", first, false);
+  await parser.file("pins.yaml", Buffer.from(first), false);
   t.is(parser.differences, 0);
   const lines = first.split("\n");
   // One pin more, inserted near the top; the last one changed.
@@ -73,7 +73,7 @@ test("a file checked again comes back as the difference of its pins, rebuilt to 
   const joined = lines.join("\n");
   const last = joined.lastIndexOf("pinnedBy: alice");
   const second = `${joined.slice(0, last)}pinnedBy: carol${joined.slice(last + "pinnedBy: alice".length)}`;
-  const got = await parser.file("pins.yaml", second, false);
+  const got = await parser.file("pins.yaml", Buffer.from(second), false);
   t.is(parser.differences, 1, "sent as a difference");
   const want = checkPolicyFile({ file: "pins.yaml", text: second }, false);
   const pins = (file: typeof got) => {
@@ -88,6 +88,65 @@ test("a file checked again comes back as the difference of its pins, rebuilt to 
   t.deepEqual(pins(got), new Map([...pins(want)].map(([key, value]) => [key, asData(value)])));
   t.is(pins(got).get("registry.example/team/app1999:v1")?.pinnedBy, "carol");
   parser.forget();
-  await parser.file("pins.yaml", second, false);
+  await parser.file("pins.yaml", Buffer.from(second), false);
   t.is(parser.differences, 0, "whole again after forget()");
+});
+
+/** A pins file of `count` pins with the last one's pinnedBy changed to `who`. */
+const edited = (count: number, who: string) => {
+  const text = pinsText(count);
+  const at = text.lastIndexOf("pinnedBy: alice");
+  return `${text.slice(0, at)}pinnedBy: ${who}${text.slice(at + "pinnedBy: alice".length)}`;
+};
+
+test("a file checked at once starts no worker, and its next check still comes back as a difference", async (t) => {
+  const parser = new DocumentParser();
+  t.teardown(() => parser.close());
+  const first = pinsText(2000);
+  const atOnce = parser.fileAtOnce("pins.yaml", Buffer.from(first), false);
+  t.deepEqual(atOnce, checkPolicyFile({ file: "pins.yaml", text: first }, false));
+  t.is(parser.offThread, 0, "no worker for the first load");
+  const second = edited(2000, "dave");
+  const got = await parser.file("pins.yaml", Buffer.from(second), false);
+  t.is(parser.offThread, 1);
+  t.is(parser.differences, 1, "the worker read the first bytes too, and sent a difference");
+  const [result] = got.pins;
+  const [want] = checkPolicyFile({ file: "pins.yaml", text: second }, false).pins;
+  if (!result?.ok || !want?.ok) return t.fail("not ok");
+  t.is(result.document.pins.length, 2000);
+  t.deepEqual(
+    result.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
+    want.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
+  );
+});
+
+test("a worker out of memory is started again with more; its check is done at once meanwhile", async (t) => {
+  const parser = new DocumentParser({ heapMiB: [16, 256] });
+  t.teardown(() => parser.close());
+  const text = pinsText(20_000);
+  const want = checkPolicyDocument(text, "configmap ns/big", { expect: "Pins" });
+  const first = await parser.document(text, "configmap ns/big", "Pins");
+  t.deepEqual(asData(first), asData(want), "checked at once when the worker ran out of memory");
+  t.is(parser.offThread, 0);
+  const second = await parser.document(text, "configmap ns/big", "Pins");
+  t.deepEqual(asData(second), asData(want));
+  t.is(parser.offThread, 1, "the next check runs in a worker with a larger heap");
+});
+
+test("a document checked at once comes back as a difference at its next check", async (t) => {
+  const parser = new DocumentParser();
+  t.teardown(() => parser.close());
+  const first = pinsText(2000);
+  const atOnce = parser.documentAtOnce(first, "configmap ns/pins-000", "Pins");
+  t.deepEqual(atOnce, checkPolicyDocument(first, "configmap ns/pins-000", { expect: "Pins" }));
+  t.is(parser.offThread, 0, "no worker for the first load");
+  const second = edited(2000, "erin");
+  const got = await parser.document(second, "configmap ns/pins-000", "Pins");
+  t.is(parser.differences, 1, "sent as a difference");
+  const want = checkPolicyDocument(second, "configmap ns/pins-000", { expect: "Pins" });
+  if (!got.ok || !want.ok) return t.fail("not ok");
+  t.deepEqual(
+    got.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
+    want.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
+  );
 });

@@ -2,8 +2,8 @@
  * `make bench`: digestpin's performance next to the bare-Node limit and a peer, each comparison
  * measured in the same run. Prints the tables and writes them into BENCHMARKS.md.
  *
- *   node --import tsx bench/run.ts [--only warm,cold,peer,pins,apiserver,reloads,scan] [--no-write]
- *     [--rounds N] [--quick (one round)] [--max-only (no fixed-rate runs)]
+ *   node --import tsx bench/run.ts [--only warm,cold,peer,pins,apiserver,reloads,scan,signatures]
+ *     [--no-write] [--rounds N] [--quick (one round)] [--max-only (no fixed-rate runs)]
  *
  * DIGESTPIN_BENCH_DIGESTER=/path/to/k8s-digester adds the peer's rows (a binary built
  * elsewhere: this repository neither contains nor builds it).
@@ -20,13 +20,23 @@ import { peerGroup } from "./groups/peer.ts";
 import { pinsGroup } from "./groups/pins.ts";
 import { RELOADS_DEFAULTS, reloadsGroup } from "./groups/reloads.ts";
 import { SCAN_DEFAULTS, scanGroup } from "./groups/scan.ts";
+import { SIGNATURES_DEFAULTS, signaturesGroup } from "./groups/signatures.ts";
 import { WARM_DEFAULTS, warmGroup } from "./groups/warm.ts";
 import { startControlPlane } from "../test/harness/kube.ts";
 import { machine, writeBenchmarks } from "./lib/benchmarks-file.ts";
 import { createContext } from "./lib/context.ts";
 import { checksTable, textTable, type GroupResult } from "./lib/report.ts";
 
-const GROUPS = ["warm", "cold", "peer", "pins", "apiserver", "reloads", "scan"] as const;
+const GROUPS = [
+  "warm",
+  "cold",
+  "peer",
+  "pins",
+  "apiserver",
+  "reloads",
+  "scan",
+  "signatures",
+] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -67,6 +77,15 @@ async function main(): Promise<void> {
           variants,
           ...(quick && { rounds: 1 }),
           ...(values["max-only"] === true && { rates: [] }),
+          ...(values.rounds !== undefined && { rounds: Number(values.rounds) }),
+        }),
+      );
+    if (only.has("signatures"))
+      results.push(
+        await signaturesGroup(ctx, registry, {
+          ...SIGNATURES_DEFAULTS,
+          ...(quick && { rounds: 1 }),
+          ...(values["max-only"] === true && { rate: undefined }),
           ...(values.rounds !== undefined && { rounds: Number(values.rounds) }),
         }),
       );

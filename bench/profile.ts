@@ -35,7 +35,9 @@ const ctx = await createContext();
 try {
   const registry = await startBenchRegistry(ctx, 20);
   const profiling = ["--cpu-prof", "--cpu-prof-dir", profileDir];
-  const warm = await startWarmDigestpin(ctx, registry, values.limit === true ? [] : profiling);
+  const warm = await startWarmDigestpin(ctx, registry, {
+    nodeArgs: values.limit === true ? [] : profiling,
+  });
   const target =
     values.limit === true
       ? await startLimit(

@@ -65,7 +65,7 @@ export async function apiServerGroup(
   cluster: ControlPlane,
   options: ApiServerOptions = API_SERVER_DEFAULTS,
 ): Promise<GroupResult> {
-  const { digestpin } = await startWarmDigestpin(ctx, registry, [], "digestpin-apiserver");
+  const { digestpin } = await startWarmDigestpin(ctx, registry, { name: "digestpin-apiserver" });
   const objects = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
   const namespaces = await benchNamespaces(ctx, cluster, objects);
   await register(ctx, objects, digestpin, namespaces.with);

@@ -54,7 +54,7 @@ export async function peerGroup(
   const uniqueFile = await plan.file(ctx.dir, "peer-unique.jsonl", "p", options.uniqueReviews);
   const burstTag = "burst-peer";
   await registry.tag([...plan.tags, burstTag]);
-  const warm = await startWarmDigestpin(ctx, registry, [], "digestpin-peer-run");
+  const warm = await startWarmDigestpin(ctx, registry, { name: "digestpin-peer-run" });
   const peer = await startPeer({
     binary: inputs.binary,
     dir: ctx.dir,

@@ -6,6 +6,7 @@ import { signWarmImages } from "../fixtures/signatures.ts";
 import type { BenchSignatureRule } from "../fixtures/policy.ts";
 import type { BenchRegistry } from "../fixtures/registry.ts";
 import type { BenchContext } from "../lib/context.ts";
+import { cpuNote } from "../lib/cpus.ts";
 import { closedLoop, openLoop } from "../lib/load.ts";
 import { cpuMsOf } from "../lib/process.ts";
 import { count, ms, times, type GroupResult } from "../lib/report.ts";
@@ -61,11 +62,16 @@ export async function signaturesGroup(
   };
   const requestsSoFar = async (): Promise<number> =>
     (await registry.registry.accessLog()).filter((entry) => entry.path.startsWith("/v2/")).length;
-  const plain = await startWarmDigestpin(ctx, registry, [], "digestpin-no-signatures");
+  const plain = await startWarmDigestpin(ctx, registry, {
+    name: "digestpin-no-signatures",
+    cpus: "servers",
+  });
   const logBefore = (await registry.registry.accessLog()).length;
-  const required = await startWarmDigestpin(ctx, registry, [], "digestpin-signatures", undefined, [
-    rule,
-  ]);
+  const required = await startWarmDigestpin(ctx, registry, {
+    name: "digestpin-signatures",
+    signatures: [rule],
+    cpus: "servers",
+  });
   // The first review (its answer, a rewrite, is checked by startWarmDigestpin) read every
   // image's .sig tag: the rule is in force, and what follows is served from the cache.
   const firstReads = (await registry.registry.accessLog()).slice(logBefore);
@@ -106,6 +112,7 @@ export async function signaturesGroup(
             warmupS: 1,
           },
           ctx.dir,
+          "load",
         ),
       );
       const cpuMs = (await cpuMsOf(target.child.pid)) - cpuBefore;
@@ -132,6 +139,7 @@ export async function signaturesGroup(
             expect: EXPECT_PATCH,
           },
           ctx.dir,
+          "load",
         ),
       );
       figures.get(target.name)?.p50.push(result.latencyMs.p50);
@@ -204,6 +212,7 @@ function report(
             `Registry requests: every /v2/ request in the registry's access log during that server's runs (warm-up included). ` +
             `Answers: ${sizes.map(count).join(" and ")} bytes. ` +
             `Failed or unexpected answers in this group: ${failures}.`,
+          cpuNote(),
         ],
       },
     ],

@@ -3,6 +3,7 @@ import { podReview } from "../fixtures/pod-review.ts";
 import { benchPolicy, type BenchPolicyOptions } from "../fixtures/policy.ts";
 import type { BenchRegistry } from "../fixtures/registry.ts";
 import type { BenchContext } from "../lib/context.ts";
+import { cpuNote, type CpuRole } from "../lib/cpus.ts";
 import { closedLoop, openLoop } from "../lib/load.ts";
 import { cpuMsOf } from "../lib/process.ts";
 import { count, ms, percent, times, type GroupResult } from "../lib/report.ts";
@@ -85,11 +86,16 @@ export interface WarmSetup {
 export async function startWarmDigestpin(
   ctx: BenchContext,
   registry: BenchRegistry,
-  nodeArgs: readonly string[] = [],
-  name = "digestpin",
-  variant?: Pick<Variant, "dist" | "logLevel">,
-  signatures?: BenchPolicyOptions["signatures"],
+  options: {
+    readonly nodeArgs?: readonly string[];
+    readonly name?: string;
+    readonly variant?: Pick<Variant, "dist" | "logLevel">;
+    readonly signatures?: BenchPolicyOptions["signatures"];
+    /** The CPUs to run on (bench/lib/cpus.ts), in comparisons with the limit. */
+    readonly cpus?: CpuRole;
+  } = {},
 ): Promise<WarmSetup> {
+  const { nodeArgs = [], name = "digestpin", variant, signatures } = options;
   const policyFile = await ctx.file(
     `${name}-policy.yaml`,
     benchPolicy({
@@ -116,6 +122,7 @@ export async function startWarmDigestpin(
     name,
     ...(variant?.dist !== undefined && { dist: variant.dist }),
     ...(variant?.logLevel !== undefined && { logLevel: variant.logLevel }),
+    ...(options.cpus !== undefined && { cpus: options.cpus }),
   });
   ctx.teardown(() => digestpin.child.stop());
   const first = await ctx.post(digestpin.url, body);
@@ -134,18 +141,20 @@ export async function warmGroup(
   registry: BenchRegistry,
   options: WarmOptions = WARM_DEFAULTS,
 ): Promise<GroupResult> {
-  const { digestpin, bodyFile, answer } = await startWarmDigestpin(ctx, registry);
-  const limit = await startLimit(ctx.dir, ctx.serving, await ctx.file("limit-answer.json", answer));
+  const { digestpin, bodyFile, answer } = await startWarmDigestpin(ctx, registry, {
+    cpus: "servers",
+  });
+  const limitAnswer = await ctx.file("limit-answer.json", answer);
+  const limit = await startLimit(ctx.dir, ctx.serving, limitAnswer, [], "servers");
   ctx.teardown(() => limit.child.stop());
   const variants: Target[] = [];
   for (const variant of options.variants ?? []) {
-    const started = await startWarmDigestpin(
-      ctx,
-      registry,
-      variant.nodeArgs ?? [],
-      variant.name,
+    const started = await startWarmDigestpin(ctx, registry, {
+      nodeArgs: variant.nodeArgs ?? [],
+      name: variant.name,
       variant,
-    );
+      cpus: "servers",
+    });
     if (started.answer !== answer) throw new Error(`${variant.name} answers differently`);
     variants.push(started.digestpin);
   }
@@ -188,6 +197,7 @@ export async function warmGroup(
           warmupS: 1,
         },
         ctx.dir,
+        "load",
       );
       const cpuMs = (await cpuMsOf(target.child.pid)) - cpuBefore;
       const gc = await gcPauses(target.child.logFile, logBefore);
@@ -225,6 +235,7 @@ export async function warmGroup(
             expect: EXPECT_PATCH,
           },
           ctx.dir,
+          "load",
         );
         const key = `${target.name}@${rate}`;
         fixed.set(key, [...(fixed.get(key) ?? []), [result.latencyMs.p50, result.latencyMs.p99]]);
@@ -285,6 +296,7 @@ export async function warmGroup(
             `Failed or unexpected answers in this group: ${failures}.`,
           "limit: bare node:https, reads the body, JSON.parse, writes a fixed AdmissionReview (digestpin's own answer, same bytes); " +
             "both run with the Node flags of the image's ENTRYPOINT.",
+          cpuNote(),
         ],
       },
     ],

@@ -6,18 +6,29 @@ import type { BurstConfig, BurstSummary } from "../load/burst.ts";
 import type { ClosedLoopConfig, ClosedLoopSummary } from "../load/closed-loop.ts";
 import type { OpenLoopConfig, OpenLoopSummary } from "../load/open-loop.ts";
 import type { PodCreatesConfig, PodCreatesSummary } from "../load/pod-creates.ts";
+import { onCpus, type CpuRole } from "./cpus.ts";
 import { REPO_ROOT } from "./servers.ts";
 
 /** Runs a load script of bench/load/ as its own process and returns the summary it prints. */
-async function runLoadProcess<T>(script: string, config: object, dir: string): Promise<T> {
+async function runLoadProcess<T>(
+  script: string,
+  config: object,
+  dir: string,
+  cpus?: CpuRole,
+): Promise<T> {
   const configFile = join(dir, `load-${randomBytes(4).toString("hex")}.json`);
   await writeFile(configFile, JSON.stringify(config));
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", join(REPO_ROOT, "bench/load", script), configFile],
-      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const run = onCpus(cpus, process.execPath, [
+      "--import",
+      "tsx",
+      join(REPO_ROOT, "bench/load", script),
+      configFile,
+    ]);
+    const child = spawn(run.command, run.args, {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -37,11 +48,18 @@ async function runLoadProcess<T>(script: string, config: object, dir: string): P
   });
 }
 
-export const closedLoop = (config: ClosedLoopConfig, dir: string): Promise<ClosedLoopSummary> =>
-  runLoadProcess("closed-loop.ts", config, dir);
+/** `cpus`: "load" runs the generator on its own CPU (cpus.ts), for comparisons of servers. */
+export const closedLoop = (
+  config: ClosedLoopConfig,
+  dir: string,
+  cpus?: CpuRole,
+): Promise<ClosedLoopSummary> => runLoadProcess("closed-loop.ts", config, dir, cpus);
 
-export const openLoop = (config: OpenLoopConfig, dir: string): Promise<OpenLoopSummary> =>
-  runLoadProcess("open-loop.ts", config, dir);
+export const openLoop = (
+  config: OpenLoopConfig,
+  dir: string,
+  cpus?: CpuRole,
+): Promise<OpenLoopSummary> => runLoadProcess("open-loop.ts", config, dir, cpus);
 
 export const burst = (config: BurstConfig, dir: string): Promise<BurstSummary> =>
   runLoadProcess("burst.ts", config, dir);

@@ -4,6 +4,7 @@ import { openSync, closeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Service, StartOptions } from "../../test/harness/service.ts";
+import { onCpus, type CpuRole } from "./cpus.ts";
 
 /** A program the benchmark started, its output written straight to a file (not through us). */
 export interface Child extends Service {
@@ -13,6 +14,8 @@ export interface Child extends Service {
 export interface SpawnOptions extends StartOptions {
   /** Where the output goes: a pipe read by `cat` (default), or straight into the file. */
   readonly output?: "pipe" | "file";
+  /** The CPUs to run on (cpus.ts): the servers' in a comparison. */
+  readonly cpus?: CpuRole;
 }
 
 /**
@@ -25,7 +28,8 @@ export function spawnLogged(options: SpawnOptions): Child {
   const shim =
     options.output === "file" ? spawn("true") : spawn("cat", [], { stdio: ["pipe", fd, "ignore"] });
   const out = options.output === "file" ? fd : shim.stdin;
-  const child = spawn(options.command, options.args, {
+  const run = onCpus(options.cpus, options.command, options.args);
+  const child = spawn(run.command, run.args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", out, out],

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/harness/ports.ts";
+import type { CpuRole } from "./cpus.ts";
 import { spawnLogged, waitForLog, type Child } from "./process.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -35,6 +36,8 @@ export interface DigestpinOptions {
   /** Another build's dist/ directory (e.g. of an earlier commit, to compare with). */
   readonly dist?: string;
   readonly output?: "pipe" | "file";
+  /** The CPUs to run on (cpus.ts). */
+  readonly cpus?: CpuRole;
 }
 
 /**
@@ -100,6 +103,7 @@ export async function startDigestpin(
     cwd: options.dir,
     env: { NODE_ENV: "production" },
     ...(options.output !== undefined && { output: options.output }),
+    ...(options.cpus !== undefined && { cpus: options.cpus }),
   });
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   await waitReady(`${metricsUrl}/readyz`, child);
@@ -115,8 +119,10 @@ export async function startLimit(
   serving: Serving,
   responseFile: string,
   nodeArgs: readonly string[] = [],
+  cpus?: CpuRole,
 ): Promise<Target> {
   const child = spawnLogged({
+    ...(cpus !== undefined && { cpus }),
     name: "limit",
     command: process.execPath,
     args: [

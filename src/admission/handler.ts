@@ -5,11 +5,8 @@ import {
   type Decision,
   type DecisionReason,
   type Labels,
-  type PinMove,
-  type PinRecord,
   type Policy,
 } from "../policy/index.ts";
-import { pinKeyOf } from "../reference/index.ts";
 import type { Keychain } from "../registry/index.ts";
 import type { ImageFactsSource } from "./facts.ts";
 import { findImages, type ImageSlot } from "./images.ts";
@@ -17,28 +14,20 @@ import { judgeImages, type ResolveFn } from "./judge.ts";
 import { asksValidateOnly, controllerOf, VALIDATE_ONLY_LABEL } from "./object-meta.ts";
 import { reviewPolicyConfigMap, type PolicyLocation } from "./policy-configmap.ts";
 import { requireDigest } from "./require-digests.ts";
-import { buildResponse, type Judged } from "./respond.ts";
+import { moveApprovedPins, recordFirstUses, type PinWriters } from "./record-pins.ts";
+import type { Judged } from "./respond.ts";
+import { RESPONSES } from "./response-memo.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
 import { roleOf, type ReviewEndpoint, type Role } from "./roles.ts";
 import type { VerifySignaturesFn } from "./signature-facts.ts";
 
-export interface AdmissionDeps {
+/** What a review needs from outside; recordPin and movePin write pins (see PinWriters). */
+export interface AdmissionDeps extends PinWriters {
   /** The policy in force; undefined until one valid policy has been loaded. */
   readonly policy: () => Policy | undefined;
   readonly resolve: ResolveFn;
   /** Registry credentials for a review (its pod's pull secrets …). */
   readonly keychainFor: (request: AdmissionRequest) => Promise<Keychain>;
-  /**
-   * Records a trust-on-first-use pin (never called for dry-runs) and returns the digest pinned
-   * for the key afterwards: ours, or an earlier writer's when it won the race. It rejects
-   * with an error whose `retriable` is false when retrying the review cannot succeed.
-   */
-  readonly recordPin: (key: string, record: PinRecord) => Promise<string>;
-  /**
-   * Moves a pin whose tag moved to a digest approver keys signed (never called for dry-runs)
-   * and returns the digest pinned for the key afterwards. Absent: approvals cannot be recorded.
-   */
-  readonly movePin?: (move: PinMove) => Promise<string>;
   /** Finds and verifies cosign signatures (`signatures` rules); absent: none is ever read. */
   readonly verifySignatures?: VerifySignaturesFn;
   readonly mutateTemplates: boolean;
@@ -114,7 +103,7 @@ export async function handleReview(
     labels[VALIDATE_ONLY_LABEL] === "true" ||
     asksValidateOnly(request.kind.kind, request.object);
   const judged = await judge(effectiveRole(role, validateOnly), slots, request, policy, deps);
-  return { response: buildResponse(request, judged), judged, role };
+  return { response: RESPONSES.answer(request, judged), judged, role };
 }
 
 /**
@@ -182,115 +171,6 @@ async function judge(
         (role === "validate-only" && TAG_SERVES_DIGEST.has(decision.reason)));
     return { slot, decision: unchanged ? asAllowed(decision) : decision };
   });
-}
-
-/** Records trust-on-first-use pins; an image whose key someone else pinned first is denied. */
-async function recordFirstUses(
-  decisions: readonly Decision[],
-  dryRun: boolean,
-  deps: AdmissionDeps,
-): Promise<Map<string, Decision>> {
-  const outcome = new Map<string, Decision>();
-  if (dryRun) return outcome;
-  await Promise.all(
-    decisions.map(async (decision) => {
-      if (decision.action !== "mutate" || decision.record === undefined) return;
-      const key = pinKeyOf(decision.reference) ?? "";
-      try {
-        const pinned = await deps.recordPin(key, decision.record);
-        if (pinned !== decision.digest)
-          outcome.set(decision.input, lostRace(decision, key, pinned));
-      } catch (error) {
-        outcome.set(decision.input, unrecorded(decision, key, error));
-      }
-    }),
-  );
-  return outcome;
-}
-
-/**
- * Moves the pins that signatures approved. An image whose pin could not be moved, or that
- * someone moved elsewhere meanwhile, is denied: it is admitted only once its approval is
- * recorded, so the next Pod of the tag is admitted the same way.
- */
-async function moveApprovedPins(
-  decisions: readonly Decision[],
-  dryRun: boolean,
-  deps: AdmissionDeps,
-): Promise<Map<string, Decision>> {
-  const outcome = new Map<string, Decision>();
-  if (dryRun) return outcome;
-  const moves = new Map<string, Promise<string>>();
-  await Promise.all(
-    decisions.map(async (decision) => {
-      if (decision.action !== "mutate" || decision.move === undefined) return;
-      const { move } = decision;
-      try {
-        if (deps.movePin === undefined) {
-          throw new Error(
-            "approvals by signature need the policy in ConfigMaps (--policy-configmap)",
-          );
-        }
-        let moving = moves.get(move.key);
-        if (moving === undefined) {
-          moving = deps.movePin(move);
-          moves.set(move.key, moving);
-        }
-        const pinned = await moving;
-        if (pinned !== move.digest) {
-          outcome.set(decision.input, {
-            action: "deny",
-            reason: "drift",
-            input: decision.input,
-            reference: decision.reference,
-            message: `image "${decision.input}": ${move.key} was signed at ${move.digest}, but its pin changed to ${pinned} meanwhile; retry.`,
-            wouldDeny: true,
-          });
-        }
-      } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        outcome.set(decision.input, {
-          action: "deny",
-          reason: "signature-approved",
-          input: decision.input,
-          reference: decision.reference,
-          message: `image "${decision.input}": ${move.key} moved to ${move.digest}, which ${move.pinnedBy} approved, but the pin could not be moved (${why}); retry.`,
-          wouldDeny: true,
-        });
-      }
-    }),
-  );
-  return outcome;
-}
-
-function lostRace(decision: Decision, key: string, pinned: string): Decision {
-  const message =
-    `image "${decision.input}": ${key} was just pinned to ${pinned} by another request, but the ` +
-    `registry served this request another digest; the tag moved while it was first used. ` +
-    `Review it with "digestpin diff ${key}".`;
-  return {
-    action: "deny",
-    reason: "drift",
-    input: decision.input,
-    reference: decision.reference,
-    message,
-    wouldDeny: true,
-  };
-}
-
-function unrecorded(decision: Decision, key: string, error: unknown): Decision {
-  const why = error instanceof Error ? error.message : String(error);
-  // Most failures pass (the API server was busy or away); an error may say that retrying won't.
-  const retry = (error as { retriable?: boolean } | null)?.retriable === false ? "" : "; retry";
-  const message = `image "${decision.input}": could not record the trust-on-first-use pin for ${key} (${why})${retry}.`;
-  return {
-    action: "deny",
-    reason: "trust-on-first-use",
-    input: decision.input,
-    reference: decision.reference,
-    message,
-    wouldDeny: true,
-  };
 }
 
 function asAllowed(decision: Decision): Decision {

@@ -15,13 +15,24 @@ export function pointerSegment(segment: string): string {
  * absent or not a map, so the patch always applies.
  */
 export function setAnnotation(object: unknown, key: string, value: string): PatchOperation[] {
-  const metadata = isMap(object) ? object.metadata : undefined;
-  if (!isMap(metadata))
-    return [{ op: "add", path: "/metadata", value: { annotations: { [key]: value } } }];
-  if (!isMap(metadata.annotations)) {
-    return [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
+  switch (annotationPlace(object)) {
+    case "metadata":
+      return [{ op: "add", path: "/metadata", value: { annotations: { [key]: value } } }];
+    case "annotations":
+      return [{ op: "add", path: "/metadata/annotations", value: { [key]: value } }];
+    case "key":
+      return [{ op: "add", path: `/metadata/annotations/${pointerSegment(key)}`, value }];
   }
-  return [{ op: "add", path: `/metadata/annotations/${pointerSegment(key)}`, value }];
+}
+
+/**
+ * What setAnnotation adds to the object: its metadata (none, or not a map), its annotations
+ * map (none, or not a map), or only the key (the map is there).
+ */
+export function annotationPlace(object: unknown): "metadata" | "annotations" | "key" {
+  const metadata = isMap(object) ? object.metadata : undefined;
+  if (!isMap(metadata)) return "metadata";
+  return isMap(metadata.annotations) ? "key" : "annotations";
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

@@ -21,6 +21,17 @@ export function buildResponse(
   request: AdmissionRequest,
   judged: readonly Judged[],
 ): AdmissionResponse {
+  return { uid: request.uid, ...responseParts(request.object, judged) };
+}
+
+/** A response without its uid: all that identical reviews share. */
+export type ResponseParts = Omit<AdmissionResponse, "uid">;
+
+/**
+ * buildResponse's answer but the uid, from the request's object and the judged images. It
+ * reads only what response-memo.ts's inputsOf lists: keep the two in step.
+ */
+export function responseParts(object: unknown, judged: readonly Judged[]): ResponseParts {
   const warnings = [
     ...new Set(
       judged.flatMap((j) => (j.decision.warning === undefined ? [] : [j.decision.warning])),
@@ -31,16 +42,14 @@ export function buildResponse(
   if (denied.length > 0) {
     const message = denied.map((j) => `${j.slot.place}: ${j.decision.message}`).join("\n");
     return {
-      uid: request.uid,
       allowed: false,
       status: { code: 403, reason: "Forbidden", message },
       ...(warnings.length > 0 && { warnings }),
       auditAnnotations,
     };
   }
-  const patch = patchFor(request.object, judged);
+  const patch = patchFor(object, judged);
   return {
-    uid: request.uid,
     allowed: true,
     ...(patch.length > 0 && { patch: encodePatch(patch), patchType: "JSONPatch" as const }),
     ...(warnings.length > 0 && { warnings }),

@@ -119,7 +119,7 @@ async function scanNow(values: DriftFlags, io: CliIO): Promise<DriftReport | str
       a.key < b.key ? -1 : 1,
     );
     const registry: ScanRegistry = {
-      resolve: async (reference) => (await session.resolve(reference)).digest,
+      resolve: (reference) => session.resolve(reference), // with its rate-limit headers
       tree: (name, digest) =>
         session.facts.tree(name, digest, {
           keychain: session.keychain,

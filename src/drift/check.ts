@@ -3,18 +3,36 @@ import { RegistryError, type ManifestTree, type RepositoryName } from "../regist
 import type { PinRecord } from "../policy/index.ts";
 import { summarizeChange } from "./change.ts";
 import { compareImageFiles, type OpenLayer } from "./files.ts";
+import {
+  parseRateLimit,
+  type RateLimit,
+  type RateLimitHeaders,
+  type RateLimitObservation,
+} from "./rate-limit.ts";
 import { runPass } from "./schedule.ts";
 import type { CheckResult, MovedTag } from "./report.ts";
 
 /** What a scan asks registries, passed in (the webhook's resolver and credentials, or the CLI's). */
 export interface ScanRegistry {
-  /** The digest the registry serves for the tag now: never a cached answer. */
-  readonly resolve: (reference: ImageReference, deadline: number) => Promise<string>;
+  /**
+   * The digest the registry serves for the tag now: never a cached answer; with the answer's
+   * rate-limit headers when it had them (the resolver's ManifestAnswer carries them).
+   */
+  readonly resolve: (reference: ImageReference, deadline: number) => Promise<string | ScanAnswer>;
   /** The manifests of `digest` (for the change summary). */
   readonly tree: (name: RepositoryName, digest: string, deadline: number) => Promise<ManifestTree>;
   /** Streams a layer (for the files of the change); without it, files are not compared. */
   readonly openLayer?: OpenLayer;
 }
+
+/** A tag's digest, and the rate-limit headers of the registry's answer. */
+export interface ScanAnswer {
+  readonly digest: string;
+  readonly rateLimit?: RateLimitHeaders | undefined;
+}
+
+/** The metrics reason of a pin whose request waited for, or was skipped by, a rate limit. */
+export const RATE_LIMITED = "rate-limited";
 
 /** A scan result, with what the registry asked of us and the error code for the metrics. */
 export interface PinCheck {
@@ -22,6 +40,8 @@ export interface PinCheck {
   readonly reference: ImageReference | undefined;
   readonly errorCode?: string;
   readonly retryAfterMs?: number;
+  /** The rate limit the registry's answer stated, if it did. */
+  readonly rateLimit?: RateLimit;
 }
 
 /** How long one request may take at most. */
@@ -42,10 +62,13 @@ export async function checkPin(
       errorCode: "ERR_INVALID_REFERENCE",
     };
   try {
-    const digest = await registry.resolve(parsed.reference, now() + budgetMs);
+    const answer = await registry.resolve(parsed.reference, now() + budgetMs);
+    const digest = typeof answer === "string" ? answer : answer.digest;
+    const rateLimit = typeof answer === "string" ? undefined : parseRateLimit(answer.rateLimit);
     return {
       result: { tag: pin.key, pinned: pin.digest, outcome: { digest } },
       reference: parsed.reference,
+      ...(rateLimit !== undefined && { rateLimit }),
     };
   } catch (error) {
     const code = error instanceof RegistryError ? error.code : "ERR_REGISTRY_PROTOCOL";
@@ -73,6 +96,15 @@ export function checkPins(
     readonly signal: AbortSignal;
     readonly now?: () => number;
     readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+    /** Each registry's last rate-limit answer, kept across scans by the caller. */
+    readonly rateLimits?: Map<string, RateLimitObservation>;
+    /** Told when a pin's request waits for its registry's rate limit. */
+    readonly onRateLimitWait?: (
+      pin: PinRecord,
+      registry: string,
+      until: number,
+      why: string,
+    ) => void;
   },
 ): Promise<PinCheck[]> {
   const now = options.now ?? Date.now;
@@ -87,16 +119,22 @@ export function checkPins(
     },
     run: (pin) => checkPin(pin, registry, now, budgetMs),
     retryAfterMs: (check) => check.retryAfterMs,
-    paused: (pin, until) => ({
+    rateLimitOf: (check) => check.rateLimit,
+    ...(options.rateLimits !== undefined && { rateLimits: options.rateLimits }),
+    ...(options.onRateLimitWait !== undefined && { onRateLimitWait: options.onRateLimitWait }),
+    paused: (pin, until, why) => ({
       result: {
         tag: pin.key,
         pinned: pin.digest,
         outcome: {
-          error: `not asked: the registry asked to wait (Retry-After) until ${new Date(until).toISOString()}, after this scan's end`,
+          error:
+            why === undefined
+              ? `not asked: the registry asked to wait (Retry-After) until ${new Date(until).toISOString()}, after this scan's end`
+              : `not asked: rate limit (${why}); deferred until ${new Date(until).toISOString()}, after this scan's end`,
         },
       },
       reference: undefined,
-      errorCode: "ERR_REGISTRY_RATE_LIMITED",
+      errorCode: why === undefined ? "ERR_REGISTRY_RATE_LIMITED" : RATE_LIMITED,
     }),
     now,
     sleep: options.sleep ?? pause,
@@ -130,9 +168,10 @@ export async function summarize(
                 (error: unknown) =>
                   `not compared: ${error instanceof Error ? error.message : String(error)}`,
               );
+        const computedAt = new Date(now()).toISOString();
         return {
           ...entry,
-          change: files === undefined ? change : { ...change, files },
+          change: { ...change, ...(files !== undefined && { files }), computedAt },
           changeError: undefined,
         };
       } catch (error) {

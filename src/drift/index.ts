@@ -6,7 +6,25 @@ export {
   tagMovedMessage,
   type DriftScannerOptions,
 } from "./scanner.ts";
-export { checkPins, summarize, type PinCheck, type ScanRegistry } from "./check.ts";
+export {
+  checkPins,
+  RATE_LIMITED,
+  summarize,
+  type PinCheck,
+  type ScanAnswer,
+  type ScanRegistry,
+} from "./check.ts";
+export {
+  decideRateLimit,
+  DEFAULT_WAIT_MS,
+  parseRateLimit,
+  reserveOf,
+  RESERVE_SHARE,
+  type RateLimit,
+  type RateLimitDecision,
+  type RateLimitHeaders,
+  type RateLimitObservation,
+} from "./rate-limit.ts";
 export { spreadOffsets, runPass, type PassOptions } from "./schedule.ts";
 export {
   nextReport,

@@ -18,6 +18,8 @@ export interface ChangeSummary {
   readonly layersRemoved: number;
   /** The files added, removed and changed (files.ts), or why they were not compared. */
   readonly files?: FilesSummary | string | undefined;
+  /** When the leader computed it (RFC 3339); `digestpin diff` shows it when it reuses it. */
+  readonly computedAt?: string | undefined;
 }
 
 /** Files of the new image against the pinned one: counts, and the first paths marked +, -, ~. */

@@ -2,7 +2,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { configMapSubject, LeaderElection, type EventRecorder } from "../kube/index.ts";
 import type { Logger, Metrics } from "../observability/index.ts";
 import { DEFAULT_DRIFT_SCAN, type DriftScanSettings, type PinIndex } from "../policy/index.ts";
-import { checkPins, pause, summarize, type ScanRegistry } from "./check.ts";
+import { checkPins, pause, RATE_LIMITED, summarize, type ScanRegistry } from "./check.ts";
+import type { RateLimitObservation } from "./rate-limit.ts";
 import {
   nextReport,
   oldestMovedSeconds,
@@ -49,6 +50,10 @@ export class DriftScanner {
   readonly #election: LeaderElection;
   readonly #store: ReportStore;
   readonly #now: () => number;
+  /** Each registry's last rate-limit answer: kept across scans, so a pause outlasts a scan. */
+  readonly #rateLimits = new Map<string, RateLimitObservation>();
+  /** The last rate-limit wait logged per registry (one line per wait, not per pin). */
+  readonly #waitLogged = new Map<string, number>();
   #leading: { abort: AbortController; done: Promise<void> } | undefined;
   #roleTimer: NodeJS.Timeout | undefined;
 
@@ -172,10 +177,26 @@ export class DriftScanner {
       concurrency: settings.concurrency,
       signal,
       now: this.#now,
+      rateLimits: this.#rateLimits,
+      onRateLimitWait: (_pin, host, until, why) => {
+        metrics.driftScanErrors.inc({ reason: RATE_LIMITED });
+        if (this.#waitLogged.get(host) === until) return;
+        this.#waitLogged.set(host, until);
+        logger.info(
+          { registry: host, until: new Date(until).toISOString(), reason: RATE_LIMITED },
+          `the drift scan waits for ${host}'s rate limit: ${why}`,
+        );
+      },
     });
     if (signal.aborted) return undefined;
     for (const check of checks)
       if (check.errorCode !== undefined) metrics.driftScanErrors.inc({ reason: check.errorCode });
+    const deferred = checks.filter((check) => check.errorCode === RATE_LIMITED).length;
+    if (deferred > 0)
+      logger.warn(
+        { deferred, reason: RATE_LIMITED },
+        `the drift scan deferred ${deferred} pinned tag${deferred === 1 ? "" : "s"} to keep within registry rate limits; they are listed unreachable until asked`,
+      );
     const now = new Date(this.#now()).toISOString();
     const next = nextReport(
       previous,

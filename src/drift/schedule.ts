@@ -1,3 +1,5 @@
+import { decideRateLimit, type RateLimit, type RateLimitObservation } from "./rate-limit.ts";
+
 /**
  * When each of `count` requests of one scan starts, in milliseconds from the scan's start:
  * evenly over the interval (the registry sees one request per pin per interval, never a burst).
@@ -18,8 +20,15 @@ export interface PassOptions<T, R> {
   readonly run: (item: T) => Promise<R>;
   /** How long the registry asked to be left alone after this result (Retry-After), if it did. */
   readonly retryAfterMs: (result: R) => number | undefined;
-  /** The result of an item not asked because its registry is paused past the scan's end. */
-  readonly paused: (item: T, untilMs: number) => R;
+  /** The result of an item not asked because its registry is paused past the scan's end:
+   * `why` is undefined for a Retry-After, else what the registry said of its rate limit. */
+  readonly paused: (item: T, untilMs: number, why: string | undefined) => R;
+  /** The rate limit a result's answer stated (rate-limit.ts), if it did. */
+  readonly rateLimitOf?: (result: R) => RateLimit | undefined;
+  /** Each registry's last rate-limit answer, kept across passes (one per pass without it). */
+  readonly rateLimits?: Map<string, RateLimitObservation>;
+  /** Told of an item whose request waits for its registry's rate limit (not of skipped ones). */
+  readonly onRateLimitWait?: (item: T, registry: string, untilMs: number, why: string) => void;
   readonly now: () => number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly signal: AbortSignal;
@@ -28,7 +37,9 @@ export interface PassOptions<T, R> {
 /**
  * One scan: every item's request started at its spread offset (see spreadOffsets), at most
  * `concurrency` in flight, a registry that answered with Retry-After left alone until then (its
- * later items wait, or are `paused` when that is past the scan's end). Results in item order.
+ * later items wait, or are `paused` when that is past the scan's end), and a registry whose
+ * rate-limit headers say its window is nearly spent asked only as decideRateLimit allows (the
+ * same: its items wait, or are `paused`). Results in item order.
  * Pure apart from the injected clock; stops early (results so far) when `signal` aborts.
  */
 export async function runPass<T, R>(options: PassOptions<T, R>): Promise<R[]> {
@@ -38,12 +49,22 @@ export async function runPass<T, R>(options: PassOptions<T, R>): Promise<R[]> {
   const offsets = spreadOffsets(items.length, options.intervalMs);
   const results = new Array<R>(items.length);
   const pausedUntil = new Map<string, number>();
+  const limits = options.rateLimits ?? new Map<string, RateLimitObservation>();
+  const inFlight = new Map<string, number>();
+  // Per item, the items of its registry from it to the pass's end (the requests planned).
+  const planned = new Array<number>(items.length);
+  const left = new Map<string, number>();
+  for (let index = items.length - 1; index >= 0; index--) {
+    const registry = options.registryOf(items[index] as T);
+    left.set(registry, (left.get(registry) ?? 0) + 1);
+    planned[index] = left.get(registry) ?? 1;
+  }
   const running = new Set<Promise<void>>();
   const until = async (at: number) => {
     const wait = at - now();
     if (wait > 0) await sleep(wait, signal);
   };
-  for (const [index, item] of items.entries()) {
+  items: for (const [index, item] of items.entries()) {
     if (signal.aborted) break;
     await until(start + (offsets[index] ?? 0));
     while (running.size >= Math.max(1, options.concurrency)) await Promise.race(running);
@@ -51,12 +72,30 @@ export async function runPass<T, R>(options: PassOptions<T, R>): Promise<R[]> {
     const registry = options.registryOf(item);
     const paused = pausedUntil.get(registry) ?? 0;
     if (paused > end) {
-      results[index] = options.paused(item, paused);
+      results[index] = options.paused(item, paused, undefined);
       continue;
     }
     await until(paused);
+    for (let waited = false; ; waited = true) {
+      const decision = decideRateLimit(limits.get(registry), now(), planned[index] ?? 1);
+      if (decision.go || isAborted(signal)) break;
+      if (decision.until > end) {
+        results[index] = options.paused(item, decision.until, decision.why);
+        continue items;
+      }
+      if (!waited) options.onRateLimitWait?.(item, registry, decision.until, decision.why);
+      await until(decision.until); // then decided again: answers may have come meanwhile
+    }
+    if (isAborted(signal)) break;
+    const seen = limits.get(registry);
+    if (seen !== undefined) limits.set(registry, { ...seen, sentSince: seen.sentSince + 1 });
+    inFlight.set(registry, (inFlight.get(registry) ?? 0) + 1);
     const request = options.run(item).then((result) => {
       results[index] = result;
+      const others = (inFlight.get(registry) ?? 1) - 1;
+      inFlight.set(registry, others);
+      const limit = options.rateLimitOf?.(result);
+      if (limit !== undefined) limits.set(registry, { limit, at: now(), sentSince: others });
       const retryAfter = options.retryAfterMs(result);
       if (retryAfter !== undefined) {
         const next = now() + retryAfter;

@@ -3,7 +3,7 @@ import { authorizedRequest } from "./authorized-request.ts";
 import type { Credential } from "./credentials.ts";
 import type { RegistryEndpoint } from "./endpoints.ts";
 import { RegistryError } from "./errors.ts";
-import { discard, readCapped } from "./http.ts";
+import { discard, readCapped, type HttpResponse } from "./http.ts";
 import { digestOf, summarizeManifest, type PlatformDigest } from "./manifest.ts";
 import {
   bareMediaType,
@@ -21,6 +21,12 @@ export interface ManifestAnswer {
   readonly platforms: readonly PlatformDigest[] | undefined;
   /** The endpoint that answered (a mirror or the registry). */
   readonly endpoint: string;
+  /** The answer's rate-limit headers, unparsed (Docker Hub: `ratelimit-remaining: 76;w=21600`). */
+  readonly rateLimit?: {
+    readonly limit?: string | undefined;
+    readonly remaining?: string | undefined;
+    readonly reset?: string | undefined;
+  };
 }
 
 export interface ManifestQuery {
@@ -75,6 +81,7 @@ export async function fetchManifest(
         size,
         platforms: query.platforms ? [] : undefined,
         endpoint: endpoint.url.origin,
+        ...rateLimitOf(head),
       };
     }
   }
@@ -97,7 +104,18 @@ export async function fetchManifest(
     size: body.length,
     platforms: query.platforms ? summary.platforms : undefined,
     endpoint: endpoint.url.origin,
+    ...rateLimitOf(get),
   };
+}
+
+/** The response's rate-limit headers, when it has `ratelimit-remaining` (read by the drift scan). */
+function rateLimitOf(response: HttpResponse): Pick<ManifestAnswer, "rateLimit"> {
+  const { headers } = response;
+  const remaining = headers["ratelimit-remaining"];
+  if (remaining === undefined) return {};
+  const limit = headers["ratelimit-limit"];
+  const reset = headers["ratelimit-reset"];
+  return { rateLimit: { remaining, limit, reset } };
 }
 
 function checkExpected(

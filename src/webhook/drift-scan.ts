@@ -53,8 +53,9 @@ export function driftScan(
       return current === undefined ? null : current.settings.driftScan;
     },
     registry: {
+      // The whole answer: the scan reads its rate-limit headers (docs/drift.md).
       resolve: async (reference, deadline) =>
-        (await resolver.resolve(reference, { keychain: await keychain(), deadline })).digest,
+        resolver.resolve(reference, { keychain: await keychain(), deadline }),
       tree: async (name, digest, deadline) =>
         facts.tree(name, digest, { keychain: await keychain(), deadline }),
       openLayer: async (name, layer, deadline) =>

@@ -4,7 +4,9 @@ import { isDigest, pinKeyOf, tryParseReference } from "../../reference/index.ts"
 import { chainLines, type BaseChain } from "../base-chain.ts";
 import { EXIT_USAGE, readCommandArgs, type CliIO, type Command } from "../command.ts";
 import { fileDiffOptions } from "../options.ts";
+import { DEFAULT_NAMESPACE } from "../../policy/index.ts";
 import {
+  openKubeConfig,
   openPolicyStore,
   policyTargetOptions,
   policyTargetUsage,
@@ -14,6 +16,7 @@ import { lookupOptions, lookupUsage, openRegistrySession } from "../registry-acc
 import { compareImages } from "./compare.ts";
 import { DownloadCap, parseSize } from "./download-cap.ts";
 import { downloadProgress } from "./download-progress.ts";
+import { hasFiles, reportedChange, reportedLines, type ReportedChange } from "./drift-report.ts";
 import { filesLines } from "./files-report.ts";
 import { compareFiles, type PlatformFiles } from "./files.ts";
 import { diffJson } from "./json.ts";
@@ -31,6 +34,11 @@ the pinned image's layers ("base layers changed" when it does not); and the base
 declare (org.opencontainers.image.base.*), checked against the pins. With --files, the files
 too. This is the review before 'digestpin approve'.
 
+When the webhook's drift scan already summarized this move (the report ConfigMap
+digestpin-drift holds the tag with the same pin and new digest), its change is shown too,
+"from the drift report, computed <time>", and --files shows the report's files instead of
+downloading the layers again; --fresh compares anew.
+
 Options:
   --digest DIGEST             Compare with this digest instead of what the registry serves
   --files                     Compare the files: stream the layers that differ (gzip, zstd or
@@ -44,6 +52,8 @@ Options:
                               a changed path's earlier state depends on them, keeping only
                               those paths) or never; skipped, such paths are marked ?
                               (default read)
+  --fresh                     Do not reuse the drift report's change: with --files,
+                              download the layers and compare every file
   --json                      Print one JSON document instead of text
 ${policyTargetUsage}${lookupUsage}  -h, --help                  Show this help.
 
@@ -69,6 +79,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
       files: { type: "boolean" },
       ...fileDiffOptions,
       shared: { type: "string" },
+      fresh: { type: "boolean" },
       json: { type: "boolean" },
       ...policyTargetOptions,
       ...lookupOptions,
@@ -136,6 +147,9 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
     const pinnedImage = before.status === "fulfilled" ? before.value : missingImage(pin.digest);
     const comparison = compareImages(pinnedImage, after.value);
     const layering = await readLayering(session, comparison, chains.pinned);
+    const reported = await reportOf(values, io, { key, pinned: pin.digest, current });
+    // The report's files stand for --files unless asked anew, or for one platform only.
+    const reuseFiles = files && values.platform === undefined && hasFiles(reported);
     for (const platform of comparison.platforms) {
       const finding = layering.get(platform.platform);
       print([
@@ -143,8 +157,9 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
         ...(finding === undefined ? [] : [`  layering  ${describePrefix(finding)}`]),
       ]);
     }
+    if (reported !== undefined) print(["", ...reportedLines(reported, reuseFiles)]);
     let compared: PlatformFiles[] | undefined;
-    if (files && pinnedUnreadable === undefined) {
+    if (files && pinnedUnreadable === undefined && !reuseFiles) {
       compared = await compareFiles(session, reference.reference, comparison, {
         platform: values.platform,
         shared,
@@ -162,6 +177,7 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
         layering,
         ...(pinnedUnreadable !== undefined && { pinnedUnreadable }),
         ...(compared !== undefined && { files: compared }),
+        ...(reported !== undefined && { reported }),
       });
       io.stdout(`${JSON.stringify(document, null, 2)}\n`);
     }
@@ -172,6 +188,23 @@ async function run(args: readonly string[], io: CliIO): Promise<number> {
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The drift report's change for this move, when the policy is the cluster's and --fresh is not
+ * given (see drift-report.ts); undefined: compare as without a report.
+ */
+async function reportOf(
+  values: Parameters<typeof openKubeConfig>[0] & { readonly fresh?: boolean | undefined },
+  io: CliIO,
+  query: { readonly key: string; readonly pinned: string; readonly current: string },
+): Promise<ReportedChange | undefined> {
+  if (values.fresh === true || values.policy !== undefined) return undefined;
+  const kubeConfig = openKubeConfig(values, io.env);
+  if (typeof kubeConfig === "string") return undefined;
+  return reportedChange(kubeConfig, values.namespace ?? DEFAULT_NAMESPACE, query, (message) => {
+    io.stderr(`digestpin diff: ${message}\n`);
+  });
 }
 
 /** The `base images` block: each image's chain (once when both are the same image). */

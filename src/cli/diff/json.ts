@@ -9,6 +9,7 @@ import type { PlatformImage } from "../../registry/index.ts";
 import { chainJson, type BaseChain } from "../base-chain.ts";
 import type { ImageDiff, PlatformDiff } from "./compare.ts";
 import { countsOf, modeText } from "./files-report.ts";
+import { reportedJson, type ReportedChange } from "./drift-report.ts";
 import type { PlatformFiles } from "./files.ts";
 
 export interface DiffJsonInput {
@@ -20,6 +21,8 @@ export interface DiffJsonInput {
   readonly comparison?: ImageDiff;
   readonly layering?: ReadonlyMap<string, PrefixFinding>;
   readonly files?: readonly PlatformFiles[];
+  /** The drift report's change, when it was reused (see drift-report.ts). */
+  readonly reported?: ReportedChange;
 }
 
 /** `digestpin diff --json`: everything the text shows, for machines. Layer indexes are 0-based. */
@@ -37,6 +40,7 @@ export function diffJson(input: DiffJsonInput): unknown {
     moved: input.current !== pin.digest,
     pinnedUnreadable: input.pinnedUnreadable ?? null,
     bases: { pinned: chainJson(input.chains.pinned), current: chainJson(input.chains.current) },
+    driftReport: reportedJson(input.reported),
     platforms: (input.comparison?.platforms ?? []).map((platform) =>
       platformJson(
         platform,

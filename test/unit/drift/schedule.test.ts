@@ -123,3 +123,55 @@ test("runPass: Retry-After pauses that registry only; past the scan's end its it
   ]);
   t.is(results[4], "a3 paused until 5410");
 });
+
+test("runPass: a registry's rate-limit headers ration its requests; the rest are paused, other registries go on", async (t) => {
+  // "hub" counts every request in a 10 s window of 10 and had 4 used: the first answer says
+  // 5 left, the reserve is 2, so 3 more may be spent over the window, one every 3.3 s.
+  const clock = virtualClock();
+  let used = 4;
+  const starts: [string, number][] = [];
+  const waits: [string, number][] = [];
+  const items = ["h1", "h2", "h3", "o1", "h4", "h5"].map((name) => ({
+    name,
+    registry: name.startsWith("h") ? "hub" : "other",
+  }));
+  const results = await clock.run(
+    runPass<{ name: string; registry: string }, { text: string; remaining?: number }>({
+      items,
+      intervalMs: 6000,
+      concurrency: 1,
+      registryOf: (item) => item.registry,
+      run: async (item) => {
+        starts.push([item.name, clock.now()]);
+        await clock.sleep(10);
+        if (item.registry !== "hub") return { text: `${item.name} ok` };
+        used++;
+        return { text: `${item.name} ok`, remaining: 10 - used };
+      },
+      retryAfterMs: () => undefined,
+      rateLimitOf: (result) =>
+        result.remaining === undefined
+          ? undefined
+          : { remaining: result.remaining, limit: 10, windowMs: 10_000 },
+      onRateLimitWait: (item, _registry, until) => waits.push([item.name, until]),
+      paused: (item, until, why) => ({ text: `${item.name} paused until ${until}: ${why}` }),
+      now: clock.now,
+      sleep: clock.sleep,
+      signal: new AbortController().signal,
+    }),
+  );
+  t.deepEqual(starts, [
+    ["h1", 0],
+    ["h2", 3344], // 10 + 10 s / 3 (its offset was 1000): 4 planned, 3 spare
+    ["o1", 3354], // the other registry goes on
+    ["h4", 4000], // 2 spare after h2, and 2 planned (h4, h5): at its offset
+    ["h5", 5000],
+  ]);
+  t.deepEqual(waits, [["h2", 3344]]);
+  t.is(
+    results[2]?.text,
+    "h3 paused until 8354: the registry said 4 of 10 requests left in its 10 s window, 2 kept for admission: 2 spread over 10 s",
+  );
+  // The registry was never taken below the reserve of 2.
+  t.is(10 - used, 2);
+});

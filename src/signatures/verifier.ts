@@ -46,6 +46,16 @@ interface Kept {
   readonly keepMs: number;
 }
 
+/** The parts of the last cache key made for a repository name object, and the key. */
+interface LastKey {
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+  readonly fingerprint: string;
+  readonly credential: string;
+  readonly key: string;
+}
+
 type Credential = NonNullable<ReturnType<Keychain>>;
 
 /** credentialId of each credential object (they are not changed once made), hashed once. */
@@ -60,6 +70,7 @@ export class SignatureVerifier {
   readonly #reader: RegistryReader;
   readonly #cache: CoalescingCache<Kept>;
   readonly #recheckMs: number;
+  readonly #lastKeys = new WeakMap<RepositoryName, LastKey>();
 
   constructor(options: SignatureVerifierOptions) {
     this.#reader = options.reader;
@@ -102,14 +113,38 @@ export class SignatureVerifier {
     return this.#cache.get(this.#keyOf(name, digest, keys, options))?.check;
   }
 
+  /**
+   * The cache key of a verification. The last one made for each repository name object is
+   * reused when every part is the same, so a warm lookup hashes a string it hashed before
+   * rather than a new one (the parts are compared, never assumed from the object).
+   */
   #keyOf(
     name: RepositoryName,
     digest: string,
     keys: KeySet,
     options: Pick<VerifyOptions, "keychain">,
   ): string {
-    const credential = (options.keychain ?? anonymous)(name.registry);
-    return `${name.registry}/${name.repository}@${digest}|${keys.fingerprint}|${idOf(credential)}`;
+    const credential = idOf((options.keychain ?? anonymous)(name.registry));
+    const last = this.#lastKeys.get(name);
+    if (
+      last?.registry === name.registry &&
+      last.repository === name.repository &&
+      last.digest === digest &&
+      last.fingerprint === keys.fingerprint &&
+      last.credential === credential
+    ) {
+      return last.key;
+    }
+    const key = `${name.registry}/${name.repository}@${digest}|${keys.fingerprint}|${credential}`;
+    this.#lastKeys.set(name, {
+      registry: name.registry,
+      repository: name.repository,
+      digest,
+      fingerprint: keys.fingerprint,
+      credential,
+      key,
+    });
+    return key;
   }
 
   async #load(

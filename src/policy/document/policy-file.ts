@@ -37,6 +37,15 @@ export interface FileDocument {
   readonly replace: ((file: string, text: string) => string) | undefined;
 }
 
+/**
+ * A line that may start another document (`---`, `...` at column 0), or one that starts with
+ * what could make the root anything but a plain block mapping (a directive, flow, explicit key,
+ * tag, anchor, alias, block scalar), or a `kind: ConfigMap` at any indentation (a root may be
+ * indented): a text without any is one document that is not a ConfigMap.
+ */
+const MAYBE_SPLIT =
+  /(?:^|\n)(?:---|\.\.\.|[ \t]*(?:[%?{[!&*|>@`]|["']?kind["']?[ \t]*:[ \t]*["']?ConfigMap))/;
+
 const KEYS: readonly [string, DocumentKind][] = [
   ["policy.yaml", "Policy"],
   ["pins.yaml", "Pins"],
@@ -47,6 +56,10 @@ const KEYS: readonly [string, DocumentKind][] = [
  * bundle are left out. Pure.
  */
 export function splitPolicyFile(text: string, file: string): readonly FileDocument[] {
+  // One document that is not a ConfigMap is read whole, as below; knowing that needs no parse
+  // when no line could start another document or make the root anything but a block mapping
+  // without `kind: ConfigMap` (a 100,000-pin file: yaml would build a node per key and value).
+  if (!MAYBE_SPLIT.test(text)) return [plain(text, file)];
   const lines = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter: lines, version: "1.2", uniqueKeys: false });
   const docs = Array.isArray(parsed) ? parsed : [];

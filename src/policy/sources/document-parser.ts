@@ -37,15 +37,18 @@ type ParseJob =
 const WORKER_THRESHOLD_BYTES = 32 * 1024;
 
 /**
- * The worker's old generation, at first: a 100,000-pin file needs about 200 MiB. The limit keeps
- * its garbage collected (a worker's memory, once grown, is not given back to the system); a
- * worker that outgrows it is started again with twice as much, up to the last.
+ * The worker's old generation: 8 MiB per MiB of the documents it holds, plus 32 (a 100,000-pin
+ * file of 10 MiB is checked within 96 MiB). A worker's memory, once grown, is not given back to
+ * the system, and V8 grows a heap up to its limit before it collects in earnest: the limit keeps
+ * the worker as small as its work. One that runs out is started again with twice as much.
  */
-const WORKER_HEAP_MIB: readonly number[] = [256, 512, 1024, 2048, 4096];
+function workerHeapMiB(bytes: number, grown: number): number {
+  return Math.min(4096, Math.max(64, Math.ceil((8 * bytes) / 2 ** 20) + 32) * grown);
+}
 
 export interface DocumentParserOptions {
-  /** The worker's old-generation limits in MiB, one per start after running out of memory. */
-  readonly heapMiB?: readonly number[];
+  /** The worker's first old-generation limit in MiB (default: by the documents' size). */
+  readonly heapMiB?: number;
 }
 
 type Pending = (json: string | Error) => void;
@@ -68,11 +71,14 @@ export class DocumentParser {
   #differences = 0;
   /** What was checked at once and the worker has not seen, by name: sent with the next check. */
   readonly #unseen = new Map<string, string | Uint8Array>();
-  #heap = 0;
-  readonly #heapMiB: readonly number[];
+  /** The size of each document or file last checked, by name: what the worker will hold. */
+  readonly #sizes = new Map<string, number>();
+  /** How many times the worker's heap was doubled after it ran out. */
+  #grown = 1;
+  readonly #heapMiB: number | undefined;
 
   constructor(options: DocumentParserOptions = {}) {
-    this.#heapMiB = options.heapMiB ?? WORKER_HEAP_MIB;
+    this.#heapMiB = options.heapMiB;
   }
 
   /** How many files came back as differences since the last forget(). */
@@ -91,6 +97,7 @@ export class DocumentParser {
    */
   documentAtOnce(text: string, source: string, expect: DocumentKind): DocumentResult {
     const result = checkPolicyDocument(text, source, { expect });
+    this.#sizes.set(source, text.length);
     if (text.length < WORKER_THRESHOLD_BYTES || this.#broken) return result;
     this.#decoder.remember(source, { policies: [], pins: [result] });
     this.#unseen.set(source, text);
@@ -99,6 +106,7 @@ export class DocumentParser {
 
   /** checkPolicyDocument, off the main thread when `text` is large. */
   async document(text: string, source: string, expect: DocumentKind): Promise<DocumentResult> {
+    this.#sizes.set(source, text.length);
     if (text.length < WORKER_THRESHOLD_BYTES || this.#broken)
       return checkPolicyDocument(text, source, { expect });
     const before = this.#unseen.get(source);
@@ -121,6 +129,7 @@ export class DocumentParser {
    */
   fileAtOnce(file: string, bytes: Uint8Array, first: boolean): CheckedFile {
     const checked = checkPolicyFile({ file, text: utf8(bytes) }, first);
+    this.#sizes.set(file, bytes.length);
     if (bytes.length < WORKER_THRESHOLD_BYTES || this.#broken) return checked;
     this.#decoder.remember(file, checked);
     this.#unseen.set(file, bytes);
@@ -129,6 +138,7 @@ export class DocumentParser {
 
   /** checkPolicyFile of a file's bytes, off the main thread when they are many. */
   async file(file: string, bytes: Uint8Array, first: boolean): Promise<CheckedFile> {
+    this.#sizes.set(file, bytes.length);
     if (bytes.length < WORKER_THRESHOLD_BYTES || this.#broken)
       return checkPolicyFile({ file, text: utf8(bytes) }, first);
     const before = this.#unseen.get(file);
@@ -191,7 +201,12 @@ export class DocumentParser {
     if (this.#worker !== undefined || this.#broken) return this.#worker;
     try {
       const here = fileURLToPath(import.meta.url);
-      const heap = this.#heapMiB[this.#heap];
+      let bytes = 0;
+      for (const size of this.#sizes.values()) bytes += size;
+      const heap =
+        this.#heapMiB === undefined
+          ? workerHeapMiB(bytes, this.#grown)
+          : Math.min(4096, this.#heapMiB * this.#grown);
       const worker = new Worker(new URL(`./parse-worker${extname(here)}`, import.meta.url), {
         resourceLimits: { maxOldGenerationSizeMb: heap, maxYoungGenerationSizeMb: 16 },
       });
@@ -204,9 +219,7 @@ export class DocumentParser {
       });
       worker.on("error", (error: Error & { code?: string }) => {
         // Out of memory: the next check starts a worker with more (this one is checked at once).
-        const larger =
-          error.code === "ERR_WORKER_OUT_OF_MEMORY" && this.#heap + 1 < this.#heapMiB.length;
-        if (larger) this.#heap++;
+        if (error.code === "ERR_WORKER_OUT_OF_MEMORY" && this.#grown < 64) this.#grown *= 2;
         else this.#broken = true;
         this.#worker = undefined;
         this.#fail(error);

@@ -121,16 +121,17 @@ test("a file checked at once starts no worker, and its next check still comes ba
 });
 
 test("a worker out of memory is started again with more; its check is done at once meanwhile", async (t) => {
-  const parser = new DocumentParser({ heapMiB: [16, 256] });
+  const parser = new DocumentParser({ heapMiB: 16 });
   t.teardown(() => parser.close());
   const text = pinsText(20_000);
-  const want = checkPolicyDocument(text, "configmap ns/big", { expect: "Pins" });
+  const want = asData(checkPolicyDocument(text, "configmap ns/big", { expect: "Pins" }));
   const first = await parser.document(text, "configmap ns/big", "Pins");
-  t.deepEqual(asData(first), asData(want), "checked at once when the worker ran out of memory");
+  t.deepEqual(asData(first), want, "checked at once when the worker ran out of memory");
   t.is(parser.offThread, 0);
-  const second = await parser.document(text, "configmap ns/big", "Pins");
-  t.deepEqual(asData(second), asData(want));
-  t.is(parser.offThread, 1, "the next check runs in a worker with a larger heap");
+  // Each worker that runs out is followed by one with twice the heap, until one has enough.
+  for (let tries = 0; tries < 5 && parser.offThread === 0; tries++)
+    t.deepEqual(asData(await parser.document(text, "configmap ns/big", "Pins")), want);
+  t.is(parser.offThread, 1, "a later check runs in a worker with a larger heap");
 });
 
 test("a document checked at once comes back as a difference at its next check", async (t) => {

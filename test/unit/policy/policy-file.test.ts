@@ -128,3 +128,41 @@ test("a quoted ConfigMap value is read but cannot be written back in place", (t)
   const checked = checkPolicyFiles([{ file: "cm.yaml", text }]);
   t.true(checked.policy.ok);
 });
+
+test("a ConfigMap is unwrapped however its root is written: indented, flow, quoted key", (t) => {
+  const names = (text: string) => splitPolicyFile(text, "cm.yaml").map((d) => d.name);
+  const indented = CONFIGMAP.split("\n")
+    .map((line) => (line === "" ? line : `  ${line}`))
+    .join("\n");
+  const flow = `{apiVersion: v1, kind: ConfigMap, metadata: {name: p}, data: {"policy.yaml": "${HEADER.replaceAll("\n", "\\n")}drift: deny\\n"}}\n`;
+  const quoted = CONFIGMAP.replace("kind: ConfigMap", '"kind": "ConfigMap"');
+  for (const text of [CONFIGMAP, indented, flow, quoted]) {
+    const split = names(text);
+    t.true(
+      split.length > 0 && split.every((name) => name !== "cm.yaml"),
+      `${text}: ${split.join()}`,
+    );
+  }
+});
+
+test("one document read whole without parsing the file first: same result, a large file fast", (t) => {
+  const pins = Array.from(
+    { length: 50_000 },
+    (_, i) =>
+      `  registry.example/t/s${i}:1.0:\n    digest: ${digest((i % 16).toString(16))}\n    reason: "release ${i}"`,
+  );
+  const text = `${HEADER}drift: deny\npins:\n${pins.join("\n")}\n`;
+  const split = splitPolicyFile(text, "big.yaml");
+  t.is(split.length, 1);
+  t.is(split[0]?.text, text);
+  const checked = checkPolicyFile({ file: "big.yaml", text }, true);
+  const [policy] = checked.policies;
+  if (!policy?.ok) return t.fail("not ok");
+  t.is(policy.document.pins.length, 50_000);
+  // A PEM in a block scalar holds dashes, never at the start of a line: still one document.
+  const withCa = `${HEADER}registries:\n  - host: r.example\n    ca: |\n      -----BEGIN CERTIFICATE-----\n      MIIB\n      -----END CERTIFICATE-----\n`;
+  t.deepEqual(
+    splitPolicyFile(withCa, "ca.yaml").map((d) => d.name),
+    ["ca.yaml"],
+  );
+});

@@ -193,6 +193,8 @@ test("reading pins line by line gives exactly what yaml alone gives", (t) => {
   const numRuns = 5000;
   let plainRoad = 0;
   let accepted = 0;
+  // One memo of pin keys across every case, as the parse worker keeps it across edits.
+  const pinKeys = new Map<string, string | null>();
   fc.assert(
     fc.property(
       document,
@@ -202,6 +204,11 @@ test("reading pins line by line gives exactly what yaml alone gives", (t) => {
         const withPlain = checkPolicyDocument(source, SOURCE, options);
         const yamlAlone = checkPolicyDocument(source, SOURCE, { ...options, plainPins: false });
         t.deepEqual(withPlain, yamlAlone, source);
+        t.deepEqual(
+          checkPolicyDocument(source, SOURCE, { ...options, pinKeys }),
+          withPlain,
+          source,
+        );
         if (withPlain.ok) accepted++;
         if (withPlain.ok && readPlainPins(source) !== undefined) plainRoad++;
       },

@@ -20,6 +20,11 @@ export interface ParseOptions {
   readonly expect?: DocumentKind;
   /** false: read the pins with yaml too, never line by line (to compare the two roads). */
   readonly plainPins?: boolean;
+  /**
+   * Pin keys as written → canonical (null: not a pin key), kept by a caller that reads the same
+   * pins again and again (the parse worker): each distinct key is parsed once.
+   */
+  readonly pinKeys?: Map<string, string | null>;
 }
 
 export type DocumentResult =
@@ -47,7 +52,7 @@ export function checkPolicyDocument(
   options: ParseOptions = {},
 ): DocumentResult {
   const block = options.plainPins === false ? undefined : readPlainPins(text);
-  const records = block && plainPinRecords(block.pins, sourceName);
+  const records = block && plainPinRecords(block.pins, sourceName, options.pinKeys);
   if (block !== undefined && records !== undefined) {
     const plain = { keyLine: block.keyLine, records };
     const result = readDocument(block.rest, sourceName, options, plain);

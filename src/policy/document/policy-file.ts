@@ -250,7 +250,11 @@ export interface CheckedFile {
  * One file of a policy, checked (checkFileDocument): the first file holds the kind: Policy
  * document (and may hold Pins documents too), the others Pins documents only.
  */
-export function checkPolicyFile(read: FileRead, first: boolean): CheckedFile {
+export function checkPolicyFile(
+  read: FileRead,
+  first: boolean,
+  options: Pick<ParseOptions, "pinKeys"> = {},
+): CheckedFile {
   if ("error" in read) {
     const message = `cannot read: ${read.error}`;
     const failed: DocumentResult = {
@@ -265,7 +269,10 @@ export function checkPolicyFile(read: FileRead, first: boolean): CheckedFile {
   const alone = documents.length === 1;
   for (const document of documents) {
     const expect = document.expect ?? (!first ? "Pins" : alone ? "Policy" : undefined);
-    const result = checkFileDocument(document, expect === undefined ? {} : { expect });
+    const result = checkFileDocument(document, {
+      ...options,
+      ...(expect !== undefined && { expect }),
+    });
     const isPolicy = result.ok ? result.document.kind === "Policy" : expect === "Policy";
     (isPolicy ? policies : pins).push(result);
   }

@@ -86,13 +86,16 @@ export function readRemoved(reader: YamlReader, node: Node, path: string): Remov
 export function plainPinRecords(
   pins: readonly PlainPin[],
   source: string,
+  pinKeys?: Map<string, string | null>,
 ): PinRecord[] | undefined {
   const seen = new Set<string>();
   const records: PinRecord[] = [];
   for (const pin of pins) {
-    const parsed = tryParseReference(pin.written);
-    if (!parsed.ok || parsed.reference.digest !== null) return undefined;
-    const key = pinKeyOf(parsed.reference);
+    let key = pinKeys?.get(pin.written);
+    if (key === undefined) {
+      key = plainPinKey(pin.written);
+      pinKeys?.set(pin.written, key);
+    }
     if (key === null || seen.has(key)) return undefined;
     seen.add(key);
     if (digestProblem(pin.digest) !== null) return undefined;
@@ -105,6 +108,13 @@ export function plainPinRecords(
     records.push({ key, digest: pin.digest, ...metadata, history: [], origin });
   }
   return records;
+}
+
+/** The canonical key of a pin key as written, or null when it names a digest or no tag. */
+function plainPinKey(written: string): string | null {
+  const parsed = tryParseReference(written);
+  if (!parsed.ok || parsed.reference.digest !== null) return null;
+  return pinKeyOf(parsed.reference);
 }
 
 function readKey(reader: YamlReader, entry: Entry, path: string): string | undefined {

@@ -19,8 +19,7 @@ export {
   checkPolicyFiles,
   combineFiles,
   type CheckedFile,
-  splitPolicyFile,
   type CheckedFiles,
-  type FileDocument,
   type FileRead,
 } from "./policy-file.ts";
+export { splitPolicyFile, type FileDocument } from "./file-documents.ts";

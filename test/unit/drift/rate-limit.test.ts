@@ -124,41 +124,45 @@ const limitArb: fc.Arbitrary<RateLimit> = fc
 const horizonOf = (limit: RateLimit) => limit.resetMs ?? limit.windowMs ?? DEFAULT_WAIT_MS;
 
 test("property: a request allowed within the horizon never takes the registry below the reserve", (t) => {
-  fc.assert(
-    fc.property(
-      limitArb,
-      fc.nat(50),
-      fc.nat(HOUR6 * 2),
-      fc.integer({ min: 1, max: 20_000 }),
-      (limit, sentSince, after, planned) => {
-        const at = 5_000_000;
-        const decision = decideRateLimit({ limit, at, sentSince }, at + after, planned);
-        if (after >= horizonOf(limit)) return decision.go;
-        if (!decision.go)
-          return decision.until > at + after && decision.until <= at + horizonOf(limit);
-        return limit.remaining - sentSince - 1 >= reserveOf(limit);
-      },
+  // fc.assert throws with the counterexample when the property fails.
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        limitArb,
+        fc.nat(50),
+        fc.nat(HOUR6 * 2),
+        fc.integer({ min: 1, max: 20_000 }),
+        (limit, sentSince, after, planned) => {
+          const at = 5_000_000;
+          const decision = decideRateLimit({ limit, at, sentSince }, at + after, planned);
+          if (after >= horizonOf(limit)) return decision.go;
+          if (!decision.go)
+            return decision.until > at + after && decision.until <= at + horizonOf(limit);
+          return limit.remaining - sentSince - 1 >= reserveOf(limit);
+        },
+      ),
     ),
   );
-  t.pass();
 });
 
 test("property: remaining 0 never goes before the horizon, and waits exactly until it", (t) => {
-  fc.assert(
-    fc.property(
-      limitArb,
-      fc.nat(HOUR6 * 2),
-      fc.integer({ min: 1, max: 100 }),
-      (base, after, planned) => {
-        const limit = { ...base, remaining: 0 };
-        const at = 7_000_000;
-        const decision = decideRateLimit({ limit, at, sentSince: 0 }, at + after, planned);
-        if (after >= horizonOf(limit)) return decision.go;
-        return !decision.go && decision.until === at + horizonOf(limit);
-      },
+  // fc.assert throws with the counterexample when the property fails.
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        limitArb,
+        fc.nat(HOUR6 * 2),
+        fc.integer({ min: 1, max: 100 }),
+        (base, after, planned) => {
+          const limit = { ...base, remaining: 0 };
+          const at = 7_000_000;
+          const decision = decideRateLimit({ limit, at, sentSince: 0 }, at + after, planned);
+          if (after >= horizonOf(limit)) return decision.go;
+          return !decision.go && decision.until === at + horizonOf(limit);
+        },
+      ),
     ),
   );
-  t.pass();
 });
 
 test("property: parseRateLimit never throws; what it returns is whole numbers", (t) => {
@@ -167,16 +171,21 @@ test("property: parseRateLimit never throws; what it returns is whole numbers", 
     fc.constantFrom("76;w=21600", "0;w=21600", "100", " 5 ; w = 60 ", "1;w=", ";w=1", "5;w=-1"),
     fc.tuple(fc.nat(), fc.nat()).map(([n, w]) => `${n};w=${w}`),
   );
-  fc.assert(
-    fc.property(
-      fc.record({ limit: headerArb, remaining: headerArb, reset: headerArb }, { requiredKeys: [] }),
-      (headers) => {
-        const parsed = parseRateLimit(headers);
-        if (parsed === undefined) return true;
-        const whole = [parsed.remaining, parsed.limit, parsed.windowMs, parsed.resetMs];
-        return whole.every((n) => n === undefined || (Number.isInteger(n) && n >= 0));
-      },
+  // fc.assert throws with the counterexample when the property fails.
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        fc.record(
+          { limit: headerArb, remaining: headerArb, reset: headerArb },
+          { requiredKeys: [] },
+        ),
+        (headers) => {
+          const parsed = parseRateLimit(headers);
+          if (parsed === undefined) return true;
+          const whole = [parsed.remaining, parsed.limit, parsed.windowMs, parsed.resetMs];
+          return whole.every((n) => n === undefined || (Number.isInteger(n) && n >= 0));
+        },
+      ),
     ),
   );
-  t.pass();
 });

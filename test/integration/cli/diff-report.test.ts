@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import test, { type ExecutionContext } from "ava";
 import { stringify } from "yaml";
 import { DriftScanner, ReportStore, type ScanRegistry } from "../../../src/drift/index.ts";
@@ -21,8 +22,11 @@ const testbed = sharedTestbed(test);
 async function scannedMove(t: ExecutionContext, bed: CliTestbed, name: string) {
   const namespace = await bed.cluster.namespace(t, "diffrep");
   const ref = bed.registry.ref(name);
+  // Contents of this test's own (other tests push layers too, and the registry's log counts
+  // reads by digest: an identical layer read by them must not count here).
+  const unique = `${name} ${randomUUID()}`;
   const pinned = await pushLayered(t, bed.crane, ref, {
-    layers: [[{ path: "harmless", content: "" }]],
+    layers: [[{ path: "harmless", content: unique }]],
   });
   const text = stringify({
     apiVersion: "digestpin.dev/v1alpha1",
@@ -33,7 +37,7 @@ async function scannedMove(t: ExecutionContext, bed: CliTestbed, name: string) {
   await putPolicy(bed, namespace, text);
   const current = await pushLayered(t, bed.crane, ref, {
     base: `${ref}@${pinned}`,
-    layers: [[{ path: "harmful", content: "" }]],
+    layers: [[{ path: "harmful", content: unique }]],
   });
   const registries = registryEntries(bed.registry);
   const resolver = new Resolver({ registries, cacheTtlMs: 0 });

@@ -125,7 +125,7 @@ const horizonOf = (limit: RateLimit) => limit.resetMs ?? limit.windowMs ?? DEFAU
 
 test("property: a request allowed within the horizon never takes the registry below the reserve", (t) => {
   // fc.assert throws with the counterexample when the property fails.
-  t.notThrows(() =>
+  t.notThrows(() => {
     fc.assert(
       fc.property(
         limitArb,
@@ -141,13 +141,13 @@ test("property: a request allowed within the horizon never takes the registry be
           return limit.remaining - sentSince - 1 >= reserveOf(limit);
         },
       ),
-    ),
-  );
+    );
+  });
 });
 
 test("property: remaining 0 never goes before the horizon, and waits exactly until it", (t) => {
   // fc.assert throws with the counterexample when the property fails.
-  t.notThrows(() =>
+  t.notThrows(() => {
     fc.assert(
       fc.property(
         limitArb,
@@ -161,8 +161,8 @@ test("property: remaining 0 never goes before the horizon, and waits exactly unt
           return !decision.go && decision.until === at + horizonOf(limit);
         },
       ),
-    ),
-  );
+    );
+  });
 });
 
 test("property: parseRateLimit never throws; what it returns is whole numbers", (t) => {
@@ -172,7 +172,7 @@ test("property: parseRateLimit never throws; what it returns is whole numbers", 
     fc.tuple(fc.nat(), fc.nat()).map(([n, w]) => `${n};w=${w}`),
   );
   // fc.assert throws with the counterexample when the property fails.
-  t.notThrows(() =>
+  t.notThrows(() => {
     fc.assert(
       fc.property(
         fc.record(
@@ -186,6 +186,6 @@ test("property: parseRateLimit never throws; what it returns is whole numbers", 
           return whole.every((n) => n === undefined || (Number.isInteger(n) && n >= 0));
         },
       ),
-    ),
-  );
+    );
+  });
 });

@@ -97,20 +97,14 @@ export class DocumentParser {
    */
   documentAtOnce(text: string, source: string, expect: DocumentKind): DocumentResult {
     const result = checkPolicyDocument(text, source, { expect });
-    this.#sizes.set(source, text.length);
-    if (text.length < WORKER_THRESHOLD_BYTES || this.#broken) return result;
-    this.#decoder.remember(source, { policies: [], pins: [result] });
-    this.#unseen.set(source, text);
+    this.#checkedAtOnce(source, text, { policies: [], pins: [result] });
     return result;
   }
 
   /** checkPolicyDocument, off the main thread when `text` is large. */
   async document(text: string, source: string, expect: DocumentKind): Promise<DocumentResult> {
-    this.#sizes.set(source, text.length);
-    if (text.length < WORKER_THRESHOLD_BYTES || this.#broken)
-      return checkPolicyDocument(text, source, { expect });
-    const before = this.#unseen.get(source);
-    this.#unseen.delete(source);
+    if (!this.#toWorker(source, text)) return checkPolicyDocument(text, source, { expect });
+    const before = this.#takeUnseen(source);
     const json = await this.#ask({
       kind: "document",
       text,
@@ -129,20 +123,14 @@ export class DocumentParser {
    */
   fileAtOnce(file: string, bytes: Uint8Array, first: boolean): CheckedFile {
     const checked = checkPolicyFile({ file, text: utf8(bytes) }, first);
-    this.#sizes.set(file, bytes.length);
-    if (bytes.length < WORKER_THRESHOLD_BYTES || this.#broken) return checked;
-    this.#decoder.remember(file, checked);
-    this.#unseen.set(file, bytes);
+    this.#checkedAtOnce(file, bytes, checked);
     return checked;
   }
 
   /** checkPolicyFile of a file's bytes, off the main thread when they are many. */
   async file(file: string, bytes: Uint8Array, first: boolean): Promise<CheckedFile> {
-    this.#sizes.set(file, bytes.length);
-    if (bytes.length < WORKER_THRESHOLD_BYTES || this.#broken)
-      return checkPolicyFile({ file, text: utf8(bytes) }, first);
-    const before = this.#unseen.get(file);
-    this.#unseen.delete(file);
+    if (!this.#toWorker(file, bytes)) return checkPolicyFile({ file, text: utf8(bytes) }, first);
+    const before = this.#takeUnseen(file);
     const json = await this.#ask({
       kind: "file",
       bytes,
@@ -152,6 +140,25 @@ export class DocumentParser {
     });
     const decoded = json instanceof Error ? undefined : this.#decode(file, json);
     return decoded ?? checkPolicyFile({ file, text: utf8(bytes) }, first);
+  }
+
+  /** Notes `content`'s size for the worker's heap; true when it is large enough to send there. */
+  #toWorker(name: string, content: string | Uint8Array): boolean {
+    this.#sizes.set(name, content.length);
+    return content.length >= WORKER_THRESHOLD_BYTES && !this.#broken;
+  }
+
+  /** After a check at once: the next check of `name` is sent with `content`, to come back as a difference. */
+  #checkedAtOnce(name: string, content: string | Uint8Array, checked: CheckedFile): void {
+    if (!this.#toWorker(name, content)) return;
+    this.#decoder.remember(name, checked);
+    this.#unseen.set(name, content);
+  }
+
+  #takeUnseen(name: string): string | Uint8Array | undefined {
+    const content = this.#unseen.get(name);
+    this.#unseen.delete(name);
+    return content;
   }
 
   /** The worker's answer for `name`, rebuilt; undefined (and all forgotten) if it cannot be. */

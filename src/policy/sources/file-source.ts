@@ -82,23 +82,25 @@ export class FilePolicySource implements PolicySource {
         ),
       ),
     );
-    const last = this.#applied;
-    if (!whole && last !== undefined && reads.every((read, i) => sameRead(last[i], read))) return;
+    // What each file was checked as, if its bytes are those of the last load (compared once).
+    const unchanged = reads.map((read, i) => {
+      const before = whole ? undefined : this.#applied?.[i];
+      return before !== undefined && sameRead(before, read) ? before.checked : undefined;
+    });
+    if (this.#applied !== undefined && unchanged.every((checked) => checked !== undefined)) return;
     // While no policy is served nothing can stall: files are checked at once, and the worker
     // (with its memory) is started by the first edit.
     const atOnce = this.#holder.current() === undefined;
     // Each file is checked once per content: an edit of one file reads only that file again.
     const applied = await Promise.all(
       reads.map(async (read, index) => {
-        const before = whole ? undefined : last?.[index];
         const checked =
-          before !== undefined && sameRead(before, read)
-            ? before.checked
-            : "error" in read
-              ? checkPolicyFile(read, index === 0)
-              : atOnce
-                ? this.#parser.fileAtOnce(read.file, read.bytes, index === 0)
-                : await this.#parser.file(read.file, read.bytes, index === 0);
+          unchanged[index] ??
+          ("error" in read
+            ? checkPolicyFile(read, index === 0)
+            : atOnce
+              ? this.#parser.fileAtOnce(read.file, read.bytes, index === 0)
+              : await this.#parser.file(read.file, read.bytes, index === 0));
         return { ...read, checked };
       }),
     );

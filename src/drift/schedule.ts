@@ -39,7 +39,8 @@ export interface PassOptions<T, R> {
  * `concurrency` in flight, a registry that answered with Retry-After left alone until then (its
  * later items wait, or are `paused` when that is past the scan's end), and a registry whose
  * rate-limit headers say its window is nearly spent asked only as decideRateLimit allows (the
- * same: its items wait, or are `paused`). Results in item order.
+ * same: its items wait, or are `paused`). Each registry has its own queue: one that must wait
+ * holds no slot and delays no other registry's requests. Results in item order.
  * Pure apart from the injected clock; stops early (results so far) when `signal` aborts.
  */
 export async function runPass<T, R>(options: PassOptions<T, R>): Promise<R[]> {
@@ -51,46 +52,55 @@ export async function runPass<T, R>(options: PassOptions<T, R>): Promise<R[]> {
   const pausedUntil = new Map<string, number>();
   const limits = options.rateLimits ?? new Map<string, RateLimitObservation>();
   const inFlight = new Map<string, number>();
-  // Per item, the items of its registry from it to the pass's end (the requests planned).
-  const planned = new Array<number>(items.length);
-  const left = new Map<string, number>();
-  for (let index = items.length - 1; index >= 0; index--) {
-    const registry = options.registryOf(items[index] as T);
-    left.set(registry, (left.get(registry) ?? 0) + 1);
-    planned[index] = left.get(registry) ?? 1;
+  const queues = new Map<string, number[]>();
+  for (const [index, item] of items.entries()) {
+    const registry = options.registryOf(item);
+    const queue = queues.get(registry);
+    if (queue === undefined) queues.set(registry, [index]);
+    else queue.push(index);
   }
   const running = new Set<Promise<void>>();
   const until = async (at: number) => {
     const wait = at - now();
     if (wait > 0) await sleep(wait, signal);
   };
-  items: for (const [index, item] of items.entries()) {
-    if (signal.aborted) break;
-    await until(start + (offsets[index] ?? 0));
-    while (running.size >= Math.max(1, options.concurrency)) await Promise.race(running);
-    if (isAborted(signal)) break;
-    const registry = options.registryOf(item);
-    const paused = pausedUntil.get(registry) ?? 0;
-    if (paused > end) {
-      results[index] = options.paused(item, paused, undefined);
-      continue;
-    }
-    await until(paused);
-    for (let waited = false; ; waited = true) {
-      const decision = decideRateLimit(limits.get(registry), now(), planned[index] ?? 1);
-      if (decision.go || isAborted(signal)) break;
-      if (decision.until > end) {
-        results[index] = options.paused(item, decision.until, decision.why);
-        continue items;
+
+  /** Waits until `index` may be asked; false when it is `paused` (its result set) or aborted. */
+  const mayAsk = async (index: number, registry: string, planned: number): Promise<boolean> => {
+    const item = items[index] as T;
+    for (let told = false; ;) {
+      if (isAborted(signal)) return false;
+      const paused = pausedUntil.get(registry) ?? 0;
+      if (paused > end) {
+        results[index] = options.paused(item, paused, undefined);
+        return false;
       }
-      if (!waited) options.onRateLimitWait?.(item, registry, decision.until, decision.why);
-      await until(decision.until); // then decided again: answers may have come meanwhile
+      if (paused > now()) {
+        await until(paused);
+        continue;
+      }
+      const decision = decideRateLimit(limits.get(registry), now(), planned);
+      if (!decision.go) {
+        if (decision.until > end) {
+          results[index] = options.paused(item, decision.until, decision.why);
+          return false;
+        }
+        if (!told) options.onRateLimitWait?.(item, registry, decision.until, decision.why);
+        told = true;
+        await until(decision.until); // then decided again: answers may have come meanwhile
+        continue;
+      }
+      // A free slot last: waiting for one, an answer may pause the registry (checked again).
+      if (running.size < Math.max(1, options.concurrency)) return true;
+      await Promise.race(running);
     }
-    if (isAborted(signal)) break;
+  };
+
+  const ask = (index: number, registry: string) => {
     const seen = limits.get(registry);
     if (seen !== undefined) limits.set(registry, { ...seen, sentSince: seen.sentSince + 1 });
     inFlight.set(registry, (inFlight.get(registry) ?? 0) + 1);
-    const request = options.run(item).then((result) => {
+    const request = options.run(items[index] as T).then((result) => {
       results[index] = result;
       const others = (inFlight.get(registry) ?? 1) - 1;
       inFlight.set(registry, others);
@@ -104,7 +114,18 @@ export async function runPass<T, R>(options: PassOptions<T, R>): Promise<R[]> {
     });
     const tracked = request.finally(() => running.delete(tracked));
     running.add(tracked);
-  }
+  };
+
+  await Promise.all(
+    [...queues].map(async ([registry, queue]) => {
+      for (const [position, index] of queue.entries()) {
+        if (isAborted(signal)) return;
+        await until(start + (offsets[index] ?? 0));
+        // The requests planned: this registry's items from this one to the pass's end.
+        if (await mayAsk(index, registry, queue.length - position)) ask(index, registry);
+      }
+    }),
+  );
   await Promise.all(running);
   return results;
 }

@@ -31,7 +31,24 @@ type ParseJob =
       /** What the main thread checked at once before, so that this comes back as a difference. */
       readonly before?: Uint8Array;
     }
+  | {
+      /** The worker reads the file itself: its bytes never come to the main thread. */
+      readonly kind: "read";
+      readonly file: string;
+      readonly first: boolean;
+      readonly before?: Uint8Array;
+    }
   | { readonly kind: "forget" };
+
+/** The worker's answer: a result as JSON, the file's bytes as last read, or why not. */
+export type ParseAnswer =
+  | { readonly id: number; readonly json: string }
+  | { readonly id: number; readonly unchanged: true }
+  | { readonly id: number; readonly readError: string }
+  | { readonly id: number; readonly failed: string };
+
+/** What a worker's read of a file found: the file checked, that its bytes are as last read, or why it could not be read. */
+export type FileRead = CheckedFile | "unchanged" | { readonly error: string };
 
 /** Texts shorter than this are checked at once: a worker round trip would cost more. */
 const WORKER_THRESHOLD_BYTES = 32 * 1024;
@@ -51,7 +68,7 @@ export interface DocumentParserOptions {
   readonly heapMiB?: number;
 }
 
-type Pending = (json: string | Error) => void;
+type Pending = (answer: ParseAnswer | Error) => void;
 
 /**
  * Checks policy documents and files in a worker thread, so that reading a large pins document
@@ -73,6 +90,8 @@ export class DocumentParser {
   readonly #unseen = new Map<string, string | Uint8Array>();
   /** The size of each document or file last checked, by name: what the worker will hold. */
   readonly #sizes = new Map<string, number>();
+  /** Files the worker reads itself (it has, or is sent with its next read, their last bytes). */
+  readonly #reads = new Set<string>();
   /** How many times the worker's heap was doubled after it ran out. */
   #grown = 1;
   readonly #heapMiB: number | undefined;
@@ -105,25 +124,27 @@ export class DocumentParser {
   async document(text: string, source: string, expect: DocumentKind): Promise<DocumentResult> {
     if (!this.#toWorker(source, text)) return checkPolicyDocument(text, source, { expect });
     const before = this.#takeUnseen(source);
-    const json = await this.#ask({
+    const answer = await this.#ask({
       kind: "document",
       text,
       source,
       expect,
       ...(typeof before === "string" ? { before } : {}),
     });
-    const decoded = json instanceof Error ? undefined : this.#decode(source, json);
+    const decoded = "json" in answer ? this.#decode(source, answer.json) : undefined;
     return decoded?.pins[0] ?? checkPolicyDocument(text, source, { expect });
   }
 
   /**
    * checkPolicyFile on the main thread, for a load that stalls nothing (no policy is served
-   * yet): the worker, and its memory, are spent only once an edit comes. The next check of the
-   * file still comes back as a difference (the worker reads these bytes first).
+   * yet): the worker, and its memory, are spent only once an edit comes. A large file is read
+   * by the worker from then on (readFile), these bytes handed to it first, not copied (the
+   * caller must not keep them), so that its next check still comes back as a difference.
    */
   fileAtOnce(file: string, bytes: Uint8Array, first: boolean): CheckedFile {
     const checked = checkPolicyFile({ file, text: utf8(bytes) }, first);
     this.#checkedAtOnce(file, bytes, checked);
+    if (this.#unseen.has(file)) this.#reads.add(file);
     return checked;
   }
 
@@ -131,15 +152,38 @@ export class DocumentParser {
   async file(file: string, bytes: Uint8Array, first: boolean): Promise<CheckedFile> {
     if (!this.#toWorker(file, bytes)) return checkPolicyFile({ file, text: utf8(bytes) }, first);
     const before = this.#takeUnseen(file);
-    const json = await this.#ask({
+    this.#reads.add(file);
+    const answer = await this.#ask({
       kind: "file",
       bytes,
       file,
       first,
       ...(before instanceof Uint8Array ? { before } : {}),
     });
-    const decoded = json instanceof Error ? undefined : this.#decode(file, json);
+    const decoded = "json" in answer ? this.#decode(file, answer.json) : undefined;
     return decoded ?? checkPolicyFile({ file, text: utf8(bytes) }, first);
+  }
+
+  /** True when the worker reads `file` itself (a large file, checked once before). */
+  reads(file: string): boolean {
+    return this.#reads.has(file) && !this.#broken;
+  }
+
+  /**
+   * The file read and checked by the worker, so that an edit of a large file costs the main
+   * thread no copy of its bytes (10 MB at 100,000 pins, and the collections they bring about):
+   * "unchanged" when its bytes are those the worker read last; undefined when the worker could
+   * not answer (the caller reads the file itself, and file() hands its bytes to a new worker).
+   */
+  async readFile(file: string, first: boolean): Promise<FileRead | undefined> {
+    const before = this.#takeUnseen(file);
+    const answer = await this.#ask(
+      { kind: "read", file, first, ...(before instanceof Uint8Array ? { before } : {}) },
+      before instanceof Uint8Array ? transferable(before) : [],
+    );
+    if ("unchanged" in answer) return "unchanged";
+    if ("readError" in answer) return { error: answer.readError };
+    return "json" in answer ? this.#decode(file, answer.json) : undefined;
   }
 
   /** Notes `content`'s size for the worker's heap; true when it is large enough to send there. */
@@ -190,17 +234,20 @@ export class DocumentParser {
     this.#worker = undefined;
     this.#decoder.forget();
     this.#unseen.clear();
+    this.#reads.clear();
     this.#fail(new Error("closed"));
     await worker?.terminate();
   }
 
-  #ask(request: ParseJob): Promise<string | Error> {
+  #ask(request: ParseJob, transfer: ArrayBuffer[] = []): Promise<ParseAnswer | Error> {
     const worker = this.#start();
     if (worker === undefined) return Promise.resolve(new Error("no worker"));
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      worker.postMessage({ ...request, id });
+      // Kept alive while it has work: an idle worker alone never holds the process open.
+      worker.ref();
+      worker.postMessage({ ...request, id }, transfer);
     });
   }
 
@@ -218,11 +265,12 @@ export class DocumentParser {
         resourceLimits: { maxOldGenerationSizeMb: heap, maxYoungGenerationSizeMb: 16 },
       });
       worker.unref();
-      worker.on("message", (message: { id: number; json?: string; failed?: string }) => {
-        const resolve = this.#pending.get(message.id);
-        this.#pending.delete(message.id);
-        if (message.json !== undefined) this.#offThread++;
-        resolve?.(message.json ?? new Error(message.failed));
+      worker.on("message", (answer: ParseAnswer) => {
+        const resolve = this.#pending.get(answer.id);
+        this.#pending.delete(answer.id);
+        if (this.#pending.size === 0) worker.unref();
+        if ("json" in answer) this.#offThread++;
+        resolve?.("failed" in answer ? new Error(answer.failed) : answer);
       });
       worker.on("error", (error: Error & { code?: string }) => {
         // Out of memory: the next check starts a worker with more (this one is checked at once).
@@ -243,6 +291,16 @@ export class DocumentParser {
     for (const resolve of this.#pending.values()) resolve(error);
     this.#pending.clear();
   }
+}
+
+/** The memory of `bytes` to hand to the worker, when they are all of it (none is copied). */
+function transferable(bytes: Uint8Array): ArrayBuffer[] {
+  const { buffer } = bytes;
+  return buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === buffer.byteLength
+    ? [buffer]
+    : [];
 }
 
 /** UTF-8 bytes as a string, as readFile(file, "utf8") reads them. */

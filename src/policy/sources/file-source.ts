@@ -26,7 +26,7 @@ export class FilePolicySource implements PolicySource {
   readonly #parser = new DocumentParser();
   /** What the files held at the last load and what they were checked as: unchanged files are
    * not checked again, and a load that would change nothing is skipped. */
-  #applied: readonly (BytesRead & { readonly checked: CheckedFile })[] | undefined;
+  #applied: readonly FileState[] | undefined;
   #stopWatching: (() => void) | undefined;
   #queue: Promise<void> = Promise.resolve();
 
@@ -72,41 +72,23 @@ export class FilePolicySource implements PolicySource {
 
   async #load(whole = false): Promise<void> {
     const { policyFile, pinsFiles = [] } = this.#options;
-    // Read as bytes (memory outside the JavaScript heap) and compared byte for byte: a 100,000-
-    // pin file is 10 MB, and a string of that size on every edit costs the reviews a collection.
-    const reads = await Promise.all(
-      [policyFile, ...pinsFiles].map((file) =>
-        readFile(file).then(
-          (bytes): BytesRead => ({ file, bytes }),
-          (error: unknown): BytesRead => ({ file, error: (error as Error).message }),
-        ),
-      ),
-    );
-    // What each file was checked as, if its bytes are those of the last load (compared once).
-    const unchanged = reads.map((read, i) => {
-      const before = whole ? undefined : this.#applied?.[i];
-      return before !== undefined && sameRead(before, read) ? before.checked : undefined;
-    });
-    if (this.#applied !== undefined && unchanged.every((checked) => checked !== undefined)) return;
     // While no policy is served nothing can stall: files are checked at once, and the worker
     // (with its memory) is started by the first edit.
     const atOnce = this.#holder.current() === undefined;
+    const files = [policyFile, ...pinsFiles];
     // Each file is checked once per content: an edit of one file reads only that file again.
+    const before = this.#applied;
     const applied = await Promise.all(
-      reads.map(async (read, index) => {
-        const checked =
-          unchanged[index] ??
-          ("error" in read
-            ? checkPolicyFile(read, index === 0)
-            : atOnce
-              ? this.#parser.fileAtOnce(read.file, read.bytes, index === 0)
-              : await this.#parser.file(read.file, read.bytes, index === 0));
-        return { ...read, checked };
-      }),
+      files.map((file, index) =>
+        this.#check(file, index === 0, whole ? undefined : before?.[index], atOnce),
+      ),
     );
+    if (before !== undefined && applied.every((state, index) => state === before[index])) return;
     this.#applied = applied;
-    const files = applied.map((read) => read.checked);
-    const { policy, pins } = combineFiles(files, policyFile);
+    const { policy, pins } = combineFiles(
+      this.#applied.map((read) => read.checked),
+      policyFile,
+    );
     const assembled = this.#assembler.assemble(policy, pins);
     if (!assembled.ok && !whole && this.#parser.differences > 0) {
       // Pins read as differences may carry the line they had before: read everything whole once
@@ -119,16 +101,59 @@ export class FilePolicySource implements PolicySource {
     if (assembled.ok) this.#holder.accept(assembled.policy);
     else this.#holder.reject(assembled.issues);
   }
+
+  /**
+   * One file read and checked; `before` itself when its bytes are those of the last load. A
+   * large file, once checked, is read by the worker: its 10 MB at 100,000 pins never come to
+   * the main thread again. Others are read here as bytes (memory outside the JavaScript heap)
+   * and compared byte for byte.
+   */
+  async #check(
+    file: string,
+    first: boolean,
+    before: FileState | undefined,
+    atOnce: boolean,
+  ): Promise<FileState> {
+    if (!atOnce && this.#parser.reads(file)) {
+      const read = await this.#parser.readFile(file, first);
+      if (read === "unchanged" && before !== undefined) return before;
+      if (read !== undefined && read !== "unchanged")
+        return "error" in read
+          ? unreadable(file, first, read.error, before)
+          : { file, checked: read };
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      return unreadable(file, first, (error as Error).message, before);
+    }
+    if (before?.bytes?.equals(bytes) === true) return before;
+    if (atOnce) {
+      const checked = this.#parser.fileAtOnce(file, bytes, first);
+      // A file the worker reads from now on is handed to it: not kept here.
+      return this.#parser.reads(file) ? { file, checked } : { file, bytes, checked };
+    }
+    const checked = await this.#parser.file(file, bytes, first);
+    return this.#parser.reads(file) ? { file, checked } : { file, bytes, checked };
+  }
 }
 
-/** A file as read: its bytes, or why it could not be read. */
-type BytesRead =
-  | { readonly file: string; readonly bytes: Buffer }
-  | { readonly file: string; readonly error: string };
+/** A file as last checked: its bytes when they are kept here, or why it could not be read. */
+interface FileState {
+  readonly file: string;
+  readonly checked: CheckedFile;
+  readonly bytes?: Buffer;
+  readonly error?: string;
+}
 
-function sameRead(a: BytesRead | undefined, b: BytesRead): boolean {
-  if (a?.file !== b.file) return false;
-  return "bytes" in a
-    ? "bytes" in b && a.bytes.equals(b.bytes)
-    : "error" in b && a.error === b.error;
+/** A file that could not be read; `before` itself when it could not be read for the same reason. */
+function unreadable(
+  file: string,
+  first: boolean,
+  error: string,
+  before: FileState | undefined,
+): FileState {
+  if (before?.error === error) return before;
+  return { file, error, checked: checkPolicyFile({ file, error }, first) };
 }

@@ -1,9 +1,11 @@
 // The worker thread of DocumentParser: checks policy documents and files off the main thread
 // and answers with the result as JSON (parsed on the main thread much faster than a clone);
 // for a file it has checked before, only the pins that changed (DeltaEncoder).
+import { readFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { checkPolicyDocument, checkPolicyFile } from "../document/index.ts";
-import { utf8, type ParseRequest } from "./document-parser.ts";
+import { utf8, type ParseAnswer, type ParseRequest } from "./document-parser.ts";
 import { DeltaEncoder } from "./pin-delta.ts";
 
 const encoder = new DeltaEncoder();
@@ -11,21 +13,69 @@ const encoder = new DeltaEncoder();
 const pinKeys = new Map<string, string | null>();
 /** Past this many keys the memo starts afresh (keys of pins long removed go with it). */
 const MAX_PIN_KEYS = 2_000_000;
+/** Each file's bytes as last checked here: a read that finds them again is "unchanged". */
+const lastBytes = new Map<string, Uint8Array>();
+
+// The reviews come first: on Linux this lowers this thread alone (the main thread keeps its
+// priority), so a check shares a busy CPU without delaying an answer. Where it is not allowed,
+// the thread runs as before.
+try {
+  setPriority(19);
+} catch {
+  // not permitted: same priority as the main thread
+}
 
 parentPort?.on("message", (request: ParseRequest) => {
+  const answer = (reply: ParseAnswer) => parentPort?.postMessage(reply);
   try {
     if (request.kind === "forget") {
       encoder.forget();
       pinKeys.clear();
+      lastBytes.clear();
       return;
     }
     if (pinKeys.size > MAX_PIN_KEYS) pinKeys.clear();
-    const result = request.kind === "document" ? encodeDocument(request) : encodeFile(request);
-    parentPort?.postMessage({ id: request.id, json: JSON.stringify(result) });
+    if (request.kind === "document") {
+      answer({ id: request.id, json: JSON.stringify(encodeDocument(request)) });
+      return;
+    }
+    const { file, first, before } = request;
+    // The bytes the main thread checked at once: read first, so these come as a difference.
+    if (before !== undefined) {
+      encoder.encode(file, checkFile(file, before, first));
+      lastBytes.set(file, before);
+    }
+    let bytes: Uint8Array;
+    if (request.kind === "read") {
+      try {
+        bytes = readFileSync(file);
+      } catch (error) {
+        lastBytes.delete(file);
+        answer({ id: request.id, readError: (error as Error).message });
+        return;
+      }
+      if (sameBytes(lastBytes.get(file), bytes)) {
+        answer({ id: request.id, unchanged: true });
+        return;
+      }
+    } else bytes = request.bytes;
+    lastBytes.set(file, bytes);
+    answer({
+      id: request.id,
+      json: JSON.stringify(encoder.encode(file, checkFile(file, bytes, first))),
+    });
   } catch (error) {
-    parentPort?.postMessage({ id: request.id, failed: String(error) });
+    answer({ id: request.id, failed: String(error) });
   }
 });
+
+function checkFile(file: string, bytes: Uint8Array, first: boolean) {
+  return checkPolicyFile({ file, text: utf8(bytes) }, first, { pinKeys });
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
 
 function encodeDocument(request: Extract<ParseRequest, { kind: "document" }>) {
   const { source, expect } = request;
@@ -36,19 +86,4 @@ function encodeDocument(request: Extract<ParseRequest, { kind: "document" }>) {
   // The text the main thread checked at once: read first, so this one is sent as a difference.
   if (request.before !== undefined) encoder.encode(source, check(request.before));
   return encoder.encode(source, check(request.text));
-}
-
-function encodeFile(request: Extract<ParseRequest, { kind: "file" }>) {
-  // The text the main thread checked at once: read first, so this one is sent as a difference.
-  if (request.before !== undefined)
-    encoder.encode(
-      request.file,
-      checkPolicyFile({ file: request.file, text: utf8(request.before) }, request.first, {
-        pinKeys,
-      }),
-    );
-  return encoder.encode(
-    request.file,
-    checkPolicyFile({ file: request.file, text: utf8(request.bytes) }, request.first, { pinKeys }),
-  );
 }

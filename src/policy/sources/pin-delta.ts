@@ -1,4 +1,4 @@
-import { notePinDelta, type PinDelta } from "../decide/index.ts";
+import { notePinDelta, samePin, type PinDelta } from "../decide/index.ts";
 import type { CheckedFile, DocumentResult, PinRecord } from "../document/index.ts";
 
 /*
@@ -22,11 +22,6 @@ export interface EncodedFile {
   readonly deltas: Readonly<Record<string, SlotDelta>>;
 }
 
-/** The pins of a record as compared: everything but where it was read. */
-function pinText(record: PinRecord): string {
-  return JSON.stringify(record, (key, value: unknown) => (key === "origin" ? undefined : value));
-}
-
 function slots(checked: CheckedFile): [string, DocumentResult][] {
   return [
     ...checked.policies.map((result, i): [string, DocumentResult] => [`policies/${i}`, result]),
@@ -36,7 +31,8 @@ function slots(checked: CheckedFile): [string, DocumentResult][] {
 
 /** Worker side: what each file's documents held when last sent. */
 export class DeltaEncoder {
-  readonly #last = new Map<string, Map<string, string>>();
+  /** By document: its pins by key (compared with samePin: everything but where each was read). */
+  readonly #last = new Map<string, Map<string, PinRecord>>();
 
   encode(file: string, checked: CheckedFile): EncodedFile {
     const deltas: Record<string, SlotDelta> = {};
@@ -47,12 +43,15 @@ export class DeltaEncoder {
         this.#last.delete(name);
         continue;
       }
-      const texts = new Map(result.document.pins.map((pin) => [pin.key, pinText(pin)]));
+      const pins = new Map(result.document.pins.map((pin) => [pin.key, pin]));
       const before = this.#last.get(name);
-      this.#last.set(name, texts);
+      this.#last.set(name, pins);
       if (before === undefined) continue;
-      const set = result.document.pins.filter((pin) => before.get(pin.key) !== texts.get(pin.key));
-      const unset = [...before.keys()].filter((key) => !texts.has(key));
+      const set = result.document.pins.filter((pin) => {
+        const was = before.get(pin.key);
+        return was === undefined || !samePin(was, pin);
+      });
+      const unset = [...before.keys()].filter((key) => !pins.has(key));
       deltas[slot] = { set, unset };
       strip.add(result);
     }
@@ -91,7 +90,7 @@ export class DeltaDecoder {
       }
       const last = this.#last.get(name);
       if (last === undefined) throw new Error(`no earlier ${name} to apply a difference to`);
-      let pins = [...last.pins];
+      let pins = last.pins.slice();
       let position = last.position;
       for (const record of delta.set) {
         const at = position.get(record.key);

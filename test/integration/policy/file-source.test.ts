@@ -147,3 +147,36 @@ test("a large pins file comes back from the worker as its differences: same pins
   );
   t.is(source.generation, 2, "the policy in force stays");
 });
+
+test("a large pins file read by the worker: the same bytes again are no new generation, a missing file keeps the policy", async (t) => {
+  const dir = await tempDir(t, "file-worker-read");
+  const policy = join(dir, "policy.yaml");
+  const pins = join(dir, "pins.yaml");
+  const many = Object.fromEntries(
+    Array.from({ length: 1000 }, (_, i) => [
+      `registry.example/team/app${i}:v1`,
+      `sha256:${i.toString(16).padStart(64, "0")}`,
+    ]),
+  );
+  const text = PINS_HEADER + pinsYaml(many);
+  await writeFile(policy, policyText(digest("a")));
+  await writeFile(pins, text);
+  const { source } = await startSource(t, policy, [pins]);
+  t.is(source.generation, 1);
+  await writeFile(pins, text);
+  await source.reload();
+  t.is(source.generation, 1, "rewriting the same bytes is no new generation");
+  await rm(pins);
+  await source.reload();
+  t.true(source.issues.some((issue) => issue.source === pins));
+  t.is(source.current()?.pins.size, 1001, "the policy in force stays");
+  await source.reload();
+  t.is(source.generation, 1);
+  await writeFile(
+    pins,
+    PINS_HEADER + pinsYaml({ ...many, "registry.example/new:v1": digest("e") }),
+  );
+  await waitFor("the file back", () => source.current()?.pins.size === 1002);
+  t.deepEqual([...(source.current()?.pinChanges ?? [])], ["registry.example/new:v1"]);
+  t.is(source.issues.length, 0);
+});

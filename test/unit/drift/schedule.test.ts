@@ -162,16 +162,35 @@ test("runPass: a registry's rate-limit headers ration its requests; the rest are
   );
   t.deepEqual(starts, [
     ["h1", 0],
+    ["o1", 3000], // at its offset: the other registry does not wait behind hub's queue
     ["h2", 3344], // 10 + 10 s / 3 (its offset was 1000): 4 planned, 3 spare
-    ["o1", 3354], // the other registry goes on
     ["h4", 4000], // 2 spare after h2, and 2 planned (h4, h5): at its offset
     ["h5", 5000],
   ]);
   t.deepEqual(waits, [["h2", 3344]]);
   t.is(
     results[2]?.text,
-    "h3 paused until 8354: the registry said 4 of 10 requests left in its 10 s window, 2 kept for admission: 2 spread over 10 s",
+    // Decided while h2 was in flight (counted as sent): the next spare request would be at 6677.
+    "h3 paused until 6677: the registry said 5 of 10 requests left in its 10 s window, 2 kept for admission: 3 spread over 10 s",
   );
   // The registry was never taken below the reserve of 2.
   t.is(10 - used, 2);
+});
+
+test("runPass: a registry waiting for its Retry-After holds no slot; another registry's requests start on time", async (t) => {
+  const items: Item[] = [
+    { name: "a1", registry: "a", takes: 10, retryAfter: 600 },
+    { name: "a2", registry: "a", takes: 10 },
+    { name: "b1", registry: "b", takes: 10 },
+    { name: "b2", registry: "b", takes: 10 },
+  ];
+  const { starts, results, maxInFlight } = await pass(items, 1000, 1);
+  t.deepEqual(starts, [
+    ["a1", 0],
+    ["b1", 500], // at its offset, although a2 (offset 250) still waits
+    ["a2", 610], // a1's Retry-After: 10 + 600
+    ["b2", 750],
+  ]);
+  t.deepEqual(results, ["a1 ok", "a2 ok", "b1 ok", "b2 ok"]);
+  t.is(maxInFlight, 1, "the concurrency still holds");
 });

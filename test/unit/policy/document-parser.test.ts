@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import test from "ava";
 import { checkPolicyDocument, checkPolicyFile, DocumentParser } from "../../../src/policy/index.ts";
 
@@ -150,4 +153,42 @@ test("a document checked at once comes back as a difference at its next check", 
     got.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
     want.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
   );
+});
+
+test("a large file checked once is read by the worker: unchanged, a difference, or why it cannot be read", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "parser-read-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, "pins.yaml");
+  const parser = new DocumentParser();
+  t.teardown(() => parser.close());
+  const first = pinsText(2000);
+  await writeFile(file, first);
+  t.false(parser.reads(file));
+  parser.fileAtOnce(file, Buffer.from(first), false);
+  t.true(parser.reads(file), "a large file is the worker's to read from now on");
+  t.false(parser.reads("small.yaml"));
+  t.is(await parser.readFile(file, false), "unchanged", "the bytes checked at once, handed over");
+  const second = edited(2000, "frank");
+  await writeFile(file, second);
+  const got = await parser.readFile(file, false);
+  if (got === undefined || got === "unchanged" || "error" in got)
+    return t.fail(JSON.stringify(got));
+  t.is(parser.differences, 1, "a difference");
+  const [result] = got.pins;
+  const [want] = checkPolicyFile({ file, text: second }, false).pins;
+  if (!result?.ok || !want?.ok) return t.fail("not ok");
+  t.deepEqual(
+    result.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
+    want.document.pins.map((pin) => [pin.key, pin.digest, pin.pinnedBy]),
+  );
+  t.is(await parser.readFile(file, false), "unchanged");
+  await rm(file);
+  const gone = await parser.readFile(file, false);
+  t.true(
+    typeof gone === "object" && "error" in gone && gone.error.includes("ENOENT"),
+    JSON.stringify(gone),
+  );
+  await writeFile(file, second);
+  const back = await parser.readFile(file, false);
+  t.true(typeof back === "object" && "pins" in back, "read whole again after it was missing");
 });

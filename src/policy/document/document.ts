@@ -1,7 +1,7 @@
 import { isMap, LineCounter, parseDocument, type Node } from "yaml";
 import { quote } from "../../errors.ts";
 import { PolicyInvalidError, type PolicyIssue } from "./issues.ts";
-import { readPlainPins } from "./plain-pins.ts";
+import { readPlainPins, type PlainPinsBlock } from "./plain-pins.ts";
 import { plainPinRecords, readPins, readRemoved } from "./read-pins.ts";
 import { readSettings, SETTING_KEYS } from "./read-settings.ts";
 import {
@@ -51,14 +51,26 @@ export function checkPolicyDocument(
   sourceName: string,
   options: ParseOptions = {},
 ): DocumentResult {
+  return checkDocumentKeepingBlock(text, sourceName, options).result;
+}
+
+/**
+ * checkPolicyDocument, and the pins block it read line by line when that is how the document
+ * was read (valid): what an edit of the block can be read again from (plain-edit.ts).
+ */
+export function checkDocumentKeepingBlock(
+  text: string,
+  sourceName: string,
+  options: ParseOptions = {},
+): { readonly result: DocumentResult; readonly block?: PlainPinsBlock } {
   const block = options.plainPins === false ? undefined : readPlainPins(text);
   const records = block && plainPinRecords(block.pins, sourceName, options.pinKeys);
   if (block !== undefined && records !== undefined) {
     const plain = { keyLine: block.keyLine, records };
     const result = readDocument(block.rest, sourceName, options, plain);
-    if (result.ok) return result;
+    if (result.ok) return { result, block };
   }
-  return readDocument(text, sourceName, options);
+  return { result: readDocument(text, sourceName, options) };
 }
 
 /** Pins read line by line, and the line of the `pins:` key the rest of the document has. */

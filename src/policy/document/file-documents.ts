@@ -55,11 +55,19 @@ const KEYS: readonly [string, DocumentKind][] = [
  * Splits a file into its policy and pins documents (see above); other objects of a manifest
  * bundle are left out. Pure.
  */
+/**
+ * Whether a line of `text` could start another document or make a file's root anything but a
+ * block mapping without `kind: ConfigMap` (when not, the file is read as one document).
+ */
+export function mayHoldSeveralDocuments(text: string): boolean {
+  return MAYBE_SPLIT.test(text);
+}
+
 export function splitPolicyFile(text: string, file: string): readonly FileDocument[] {
   // One document that is not a ConfigMap is read whole, as below; knowing that needs no parse
   // when no line could start another document or make the root anything but a block mapping
   // without `kind: ConfigMap` (a 100,000-pin file: yaml would build a node per key and value).
-  if (!MAYBE_SPLIT.test(text)) return [plain(text, file)];
+  if (!mayHoldSeveralDocuments(text)) return [plain(text, file)];
   const lines = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter: lines, version: "1.2", uniqueKeys: false });
   const docs = Array.isArray(parsed) ? parsed : [];

@@ -23,3 +23,4 @@ export {
   type FileRead,
 } from "./policy-file.ts";
 export { splitPolicyFile, type FileDocument } from "./file-documents.ts";
+export { checkPlainFile, editPlainFile, type PlainEdit, type PlainFile } from "./plain-edit.ts";

@@ -31,6 +31,13 @@ export interface PlainPinsBlock {
   /** The 1-based line of the top-level `pins:` key. */
   readonly keyLine: number;
   readonly pins: readonly PlainPin[];
+  /** Where the block's lines start (after `pins:` and its line break) and end (after the last). */
+  readonly start: number;
+  readonly end: number;
+  /** The indentation of the pins' key lines (-1: no pins). */
+  readonly indent: number;
+  /** Where each pin's key line starts, in the order of `pins`. */
+  readonly starts: readonly number[];
 }
 
 const FIELDS = ["digest", "pinnedAt", "pinnedBy", "reason"] as const;
@@ -57,13 +64,13 @@ export function readPlainPins(text: string): PlainPinsBlock | undefined {
   const key = keyLineAt(text);
   if (key === undefined) return undefined;
   const lines = new Lines(text, key.end, key.line + 1);
-  const pins = readBlock(lines);
-  if (pins === undefined) return undefined;
+  const block = readBlock(lines);
+  if (block === undefined) return undefined;
   // Without the block's lines; the lines after it move up, which matters not: only the `pins:`
   // line's number is compared, and a rest with any issue is read again whole by yaml.
   const after = lines.count === 0 ? key.end : Math.min(text.length, lines.blockEnd + 1);
   const rest = text.slice(0, key.end) + text.slice(after);
-  return { rest, keyLine: key.line, pins };
+  return { rest, keyLine: key.line, start: key.end, end: after, ...block };
 }
 
 /** The one line `pins:`: its 1-based number and where the next line starts. */
@@ -101,8 +108,8 @@ class Lines {
     this.#line = line;
   }
 
-  /** The next line of the block: its number, indentation and content; undefined at its end. */
-  next(): { line: number; depth: number; content: string } | undefined {
+  /** The next line of the block: its number, start, indentation and content; undefined at its end. */
+  next(): { line: number; start: number; depth: number; content: string } | undefined {
     const { text } = this;
     if (this.#at >= text.length) return undefined;
     const first = text[this.#at];
@@ -113,16 +120,20 @@ class Lines {
     while (text[this.#at + depth] === " ") depth++;
     const content = text.slice(this.#at + depth, end);
     const line = this.#line;
+    const start = this.#at;
     this.count++;
     this.blockEnd = end;
     this.#line++;
     this.#at = end + 1;
-    return { line, depth, content };
+    return { line, start, depth, content };
   }
 }
 
-function readBlock(lines: Lines): PlainPin[] | undefined {
+function readBlock(
+  lines: Lines,
+): { pins: PlainPin[]; starts: number[]; indent: number } | undefined {
   const pins: PlainPin[] = [];
+  const starts: number[] = [];
   let indent = -1;
   let open:
     | {
@@ -139,11 +150,12 @@ function readBlock(lines: Lines): PlainPin[] | undefined {
     return true;
   };
   for (let next = lines.next(); next !== undefined; next = lines.next()) {
-    const { line, depth, content } = next;
+    const { line, start, depth, content } = next;
     if (content === "" || content.startsWith("#")) continue;
     if (indent === -1) indent = depth;
     if (depth === indent) {
       if (!close()) return undefined;
+      starts.push(start);
       const entry = splitEntry(content);
       if (entry === undefined || !isPlainKey(entry.key)) return undefined;
       const position = { written: entry.key, line, column: depth + 1 };
@@ -164,7 +176,7 @@ function readBlock(lines: Lines): PlainPin[] | undefined {
     if (value === undefined) return undefined;
     open.pin[field] = value;
   }
-  return close() ? pins : undefined;
+  return close() ? { pins, starts, indent } : undefined;
 }
 
 /** `key: value` or `key:` (a mapping follows), split at the only `: ` or the final `:`. */

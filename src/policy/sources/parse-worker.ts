@@ -4,7 +4,12 @@
 import { readFileSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
-import { checkPolicyDocument, checkPolicyFile } from "../document/index.ts";
+import {
+  checkPlainFile,
+  checkPolicyDocument,
+  editPlainFile,
+  type PlainFile,
+} from "../document/index.ts";
 import { utf8, type ParseAnswer, type ParseRequest } from "./document-parser.ts";
 import { DeltaEncoder } from "./pin-delta.ts";
 
@@ -15,6 +20,8 @@ const pinKeys = new Map<string, string | null>();
 const MAX_PIN_KEYS = 2_000_000;
 /** Each file's bytes as last checked here: a read that finds them again is "unchanged". */
 const lastBytes = new Map<string, Uint8Array>();
+/** Files of one document last read with plain pins: their next edit is read by its lines. */
+const plainFiles = new Map<string, PlainFile>();
 
 // The reviews come first: on Linux this lowers this thread alone (the main thread keeps its
 // priority), so a check shares a busy CPU without delaying an answer. Where it is not allowed,
@@ -32,6 +39,7 @@ parentPort?.on("message", (request: ParseRequest) => {
       encoder.forget();
       pinKeys.clear();
       lastBytes.clear();
+      plainFiles.clear();
       return;
     }
     if (pinKeys.size > MAX_PIN_KEYS) pinKeys.clear();
@@ -42,7 +50,7 @@ parentPort?.on("message", (request: ParseRequest) => {
     const { file, first, before } = request;
     // The bytes the main thread checked at once: read first, so these come as a difference.
     if (before !== undefined) {
-      encoder.encode(file, checkFile(file, before, first));
+      encodeFile(file, before, first);
       lastBytes.set(file, before);
     }
     let bytes: Uint8Array;
@@ -60,17 +68,25 @@ parentPort?.on("message", (request: ParseRequest) => {
       }
     } else bytes = request.bytes;
     lastBytes.set(file, bytes);
-    answer({
-      id: request.id,
-      json: JSON.stringify(encoder.encode(file, checkFile(file, bytes, first))),
-    });
+    answer({ id: request.id, json: JSON.stringify(encodeFile(file, bytes, first)) });
   } catch (error) {
     answer({ id: request.id, failed: String(error) });
   }
 });
 
-function checkFile(file: string, bytes: Uint8Array, first: boolean) {
-  return checkPolicyFile({ file, text: utf8(bytes) }, first, { pinKeys });
+/** A file checked and encoded: by the lines an edit changed when it can be, else whole. */
+function encodeFile(file: string, bytes: Uint8Array, first: boolean) {
+  const text = utf8(bytes);
+  const before = plainFiles.get(file);
+  plainFiles.delete(file); // an edit changes what it reads from: kept again only if it succeeds
+  const edit = before?.first === first ? editPlainFile(before, text, { pinKeys }) : undefined;
+  if (edit !== undefined) {
+    plainFiles.set(file, edit.plain);
+    return encoder.encodeEdit(file, edit);
+  }
+  const { checked, plain } = checkPlainFile(file, text, first, { pinKeys });
+  if (plain !== undefined) plainFiles.set(file, plain);
+  return encoder.encode(file, checked);
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {

@@ -1,5 +1,5 @@
 import { notePinDelta, samePin, type PinDelta } from "../decide/index.ts";
-import type { CheckedFile, DocumentResult, PinRecord } from "../document/index.ts";
+import type { CheckedFile, DocumentResult, PinRecord, PlainEdit } from "../document/index.ts";
 
 /*
  * A large pins file edited by one pin should cost one pin to bring back from the worker: the
@@ -62,6 +62,34 @@ export class DeltaEncoder {
     return {
       checked: { policies: checked.policies.map(emptied), pins: checked.pins.map(emptied) },
       deltas,
+    };
+  }
+
+  /**
+   * encode() of a file whose one document changed by `edit` alone (editPlainFile): only the
+   * pins it replaced and wrote are compared, not every pin. The same answer as encode().
+   */
+  encodeEdit(file: string, edit: PlainEdit): EncodedFile {
+    const { checked } = edit.plain;
+    const slot = checked.policies.length > 0 ? "policies/0" : "pins/0";
+    const last = this.#last.get(`${file}\n${slot}`);
+    const [result] = [...checked.policies, ...checked.pins];
+    if (last === undefined || !result?.ok) return this.encode(file, checked);
+    const written = new Set(edit.added.map((pin) => pin.key));
+    const unset = edit.removed.map((pin) => pin.key).filter((key) => !written.has(key));
+    for (const key of unset) last.delete(key);
+    const set = edit.added.filter((pin) => {
+      const was = last.get(pin.key);
+      last.set(pin.key, pin);
+      return was === undefined || !samePin(was, pin);
+    });
+    const emptied: DocumentResult = { ok: true, document: { ...result.document, pins: [] } };
+    return {
+      checked:
+        slot === "policies/0"
+          ? { policies: [emptied], pins: [] }
+          : { policies: [], pins: [emptied] },
+      deltas: { [slot]: { set, unset } },
     };
   }
 

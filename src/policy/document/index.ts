@@ -23,4 +23,11 @@ export {
   type FileRead,
 } from "./policy-file.ts";
 export { splitPolicyFile, type FileDocument } from "./file-documents.ts";
-export { checkPlainFile, editPlainFile, type PlainEdit, type PlainFile } from "./plain-edit.ts";
+export {
+  checkedFile,
+  checkPlainDocument,
+  checkPlainFile,
+  editPlainDocument,
+  type PlainDocument,
+  type PlainEdit,
+} from "./plain-edit.ts";

@@ -1,23 +1,28 @@
-// A file of one document whose pins are read line by line, read again after an edit by the pins
-// the edit touched: the rest of the document, and every other pin, are as they were.
-import { checkDocumentKeepingBlock, type DocumentResult, type ParseOptions } from "./document.ts";
+// A document whose pins are read line by line (a large policy file, a pins ConfigMap), read
+// again after an edit by the pins the edit touched: the rest of it, and every other pin, are
+// as they were.
+import {
+  checkDocumentKeepingBlock,
+  type DocumentResult,
+  type ParseOptions,
+} from "./document.ts";
 import { mayHoldSeveralDocuments } from "./file-documents.ts";
 import { readPlainPins } from "./plain-pins.ts";
 import { checkPolicyFile, type CheckedFile } from "./policy-file.ts";
 import { plainPinRecords } from "./read-pins.ts";
-import type { ParsedDocument, PinRecord } from "./schema.ts";
+import type { DocumentKind, ParsedDocument, PinRecord } from "./schema.ts";
 
 /**
- * A valid file of one document, as checked, with where each of its pins is: what the next
- * version of the file can be read from by the lines that changed (editPlainFile). Owned by the
- * one who read it: an edit changes its arrays and key set in place (it is used up).
+ * A valid document, as checked, with where each of its pins is: what its next version can be
+ * read from by the lines that changed (editPlainDocument). Owned by the one who read it: an
+ * edit changes its arrays and key set in place (it is used up).
  */
-export interface PlainFile {
-  readonly file: string;
-  readonly first: boolean;
+export interface PlainDocument {
+  readonly source: string;
+  readonly expect: DocumentKind;
   readonly text: string;
-  readonly checked: CheckedFile;
-  /** The document's pins, in the file's order; their origins may name the lines they had. */
+  readonly document: ParsedDocument;
+  /** The document's pins, in its order; their origins may name the lines they had. */
   readonly records: PinRecord[];
   /** Where each pin's key line starts, and its 1-based line, in the order of `records`. */
   readonly starts: number[];
@@ -30,11 +35,39 @@ export interface PlainFile {
   readonly indent: number;
 }
 
-/** An edit read by its lines: the file as it is now, and the pins the edit replaced and wrote. */
+/** An edit read by its lines: the document as it is now, and the pins it replaced and wrote. */
 export interface PlainEdit {
-  readonly plain: PlainFile;
+  readonly plain: PlainDocument;
   readonly removed: readonly PinRecord[];
   readonly added: readonly PinRecord[];
+}
+
+/**
+ * checkPolicyDocument, and, when the document is valid and its pins were read line by line,
+ * what its next edit can be read from.
+ */
+export function checkPlainDocument(
+  text: string,
+  source: string,
+  options: ParseOptions & { readonly expect: DocumentKind },
+): { readonly result: DocumentResult; readonly plain?: PlainDocument } {
+  const { result, block } = checkDocumentKeepingBlock(text, source, options);
+  if (!result.ok || block === undefined) return { result };
+  const plain: PlainDocument = {
+    source,
+    expect: options.expect,
+    text,
+    document: result.document,
+    records: [...result.document.pins],
+    starts: [...block.starts],
+    lines: block.pins.map((pin) => pin.line),
+    keys: new Set(result.document.pins.map((pin) => pin.key)),
+    keyLine: block.keyLine,
+    start: block.start,
+    end: block.end,
+    indent: block.indent,
+  };
+  return { result, plain };
 }
 
 /**
@@ -46,40 +79,34 @@ export function checkPlainFile(
   text: string,
   first: boolean,
   options: Pick<ParseOptions, "pinKeys"> = {},
-): { readonly checked: CheckedFile; readonly plain?: PlainFile } {
+): { readonly checked: CheckedFile; readonly plain?: PlainDocument } {
   if (mayHoldSeveralDocuments(text))
     return { checked: checkPolicyFile({ file, text }, first, options) };
   // One document, read whole (as checkPolicyFile reads it: the file's name, its own lines).
-  const expect = first ? "Policy" : "Pins";
-  const { result, block } = checkDocumentKeepingBlock(text, file, { ...options, expect });
-  const checked = sorted(result, expect);
-  if (!result.ok || block === undefined) return { checked };
-  const plain: PlainFile = {
-    file,
-    first,
-    text,
-    checked,
-    records: [...result.document.pins],
-    starts: [...block.starts],
-    lines: block.pins.map((pin) => pin.line),
-    keys: new Set(result.document.pins.map((pin) => pin.key)),
-    keyLine: block.keyLine,
-    start: block.start,
-    end: block.end,
-    indent: block.indent,
-  };
-  return { checked, plain };
+  const { result, plain } = checkPlainDocument(text, file, { ...options, expect: expectOf(first) });
+  return { checked: checkedFile(result, first), ...(plain !== undefined && { plain }) };
+}
+
+/** A file's one document sorted as checkPolicyFile sorts it. */
+export function checkedFile(result: DocumentResult, first: boolean): CheckedFile {
+  const isPolicy = result.ok ? result.document.kind === "Policy" : first;
+  return isPolicy ? { policies: [result], pins: [] } : { policies: [], pins: [result] };
+}
+
+function expectOf(first: boolean): DocumentKind {
+  return first ? "Policy" : "Pins";
 }
 
 /**
- * The file `before` became by `text`, read by the pins the change touched, or undefined when it
- * must be read whole (checkPlainFile): a change outside the pins block, a line the block would
- * not read line by line, an invalid pin, a key pinned twice. What it gives equals what
- * checkPlainFile gives for `text`, but for the origins of pins after the change, which keep
- * the lines they had (the property suite holds the two to this).
+ * The document `before` became by `text`, read by the pins the change touched, or undefined
+ * when it must be read whole (checkPlainDocument, checkPlainFile): a change outside the pins
+ * block, a line the block would not read line by line or that could start another document,
+ * an invalid pin, a key pinned twice. What it gives equals what reading `text` whole gives,
+ * but for the origins of pins after the change, which keep the lines they had (the property
+ * suite holds the two to this).
  */
-export function editPlainFile(
-  before: PlainFile,
+export function editPlainDocument(
+  before: PlainDocument,
   text: string,
   options: Pick<ParseOptions, "pinKeys"> = {},
 ): PlainEdit | undefined {
@@ -104,7 +131,7 @@ export function editPlainFile(
   const block = readPlainPins(head + region + old.slice(before.end));
   if (block?.start !== before.start || block.end !== before.start + region.length) return undefined;
   if (block.pins.length > 0 && block.indent !== before.indent) return undefined;
-  const read = plainPinRecords(block.pins, before.file, options.pinKeys);
+  const read = plainPinRecords(block.pins, before.source, options.pinKeys);
   if (read === undefined) return undefined;
   // Lines: the region starts where pin i did.
   const shift = (before.lines[i] ?? 0) - (before.keyLine + 1);
@@ -118,8 +145,6 @@ export function editPlainFile(
   if (added.some((record) => before.keys.has(record.key) && !gone.has(record.key)))
     return undefined;
 
-  const result = before.checked.policies[0] ?? before.checked.pins[0];
-  if (!result?.ok) return undefined;
   const lineDelta = count(region, "\n") - count(old.slice(from, to), "\n");
   // The pins' places and records are changed in place: `before` is used up.
   const { keys, records, lines } = before;
@@ -132,20 +157,13 @@ export function editPlainFile(
     starts[k] = (starts[k] ?? 0) + delta;
     lines[k] = (lines[k] ?? 0) + lineDelta;
   }
-  const document: ParsedDocument = { ...result.document, pins: records };
-  const plain: PlainFile = {
+  const plain: PlainDocument = {
     ...before,
     text,
-    checked: sorted({ ok: true, document }, before.first ? "Policy" : "Pins"),
+    document: { ...before.document, pins: records },
     end: before.end + delta,
   };
   return { plain, removed, added };
-}
-
-/** A file's one document sorted as checkPolicyFile sorts it. */
-function sorted(result: DocumentResult, expect: "Policy" | "Pins"): CheckedFile {
-  const isPolicy = result.ok ? result.document.kind === "Policy" : expect === "Policy";
-  return isPolicy ? { policies: [result], pins: [] } : { policies: [], pins: [result] };
 }
 
 /** The index of the last of `starts` (ascending) at or before `at`; 0 when none is. */

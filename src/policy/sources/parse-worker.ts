@@ -5,10 +5,12 @@ import { readFileSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import {
+  checkedFile,
+  checkPlainDocument,
   checkPlainFile,
-  checkPolicyDocument,
-  editPlainFile,
-  type PlainFile,
+  editPlainDocument,
+  type DocumentKind,
+  type PlainDocument,
 } from "../document/index.ts";
 import { utf8, type ParseAnswer, type ParseRequest } from "./document-parser.ts";
 import { DeltaEncoder } from "./pin-delta.ts";
@@ -20,8 +22,8 @@ const pinKeys = new Map<string, string | null>();
 const MAX_PIN_KEYS = 2_000_000;
 /** Each file's bytes as last checked here: a read that finds them again is "unchanged". */
 const lastBytes = new Map<string, Uint8Array>();
-/** Files of one document last read with plain pins: their next edit is read by its lines. */
-const plainFiles = new Map<string, PlainFile>();
+/** Documents (and files of one) last read with plain pins: their next edit is read by its lines. */
+const plainDocuments = new Map<string, PlainDocument>();
 
 // The reviews come first: on Linux this lowers this thread alone (the main thread keeps its
 // priority), so a check shares a busy CPU without delaying an answer. Where it is not allowed,
@@ -39,7 +41,7 @@ parentPort?.on("message", (request: ParseRequest) => {
       encoder.forget();
       pinKeys.clear();
       lastBytes.clear();
-      plainFiles.clear();
+      plainDocuments.clear();
       return;
     }
     if (pinKeys.size > MAX_PIN_KEYS) pinKeys.clear();
@@ -77,29 +79,40 @@ parentPort?.on("message", (request: ParseRequest) => {
 /** A file checked and encoded: by the lines an edit changed when it can be, else whole. */
 function encodeFile(file: string, bytes: Uint8Array, first: boolean) {
   const text = utf8(bytes);
-  const before = plainFiles.get(file);
-  plainFiles.delete(file); // an edit changes what it reads from: kept again only if it succeeds
-  const edit = before?.first === first ? editPlainFile(before, text, { pinKeys }) : undefined;
-  if (edit !== undefined) {
-    plainFiles.set(file, edit.plain);
-    return encoder.encodeEdit(file, edit);
-  }
+  const edit = editOf(file, text, first ? "Policy" : "Pins");
+  if (edit !== undefined) return encoder.encodeEdit(file, checkedFile(edit.result, first), edit);
   const { checked, plain } = checkPlainFile(file, text, first, { pinKeys });
-  if (plain !== undefined) plainFiles.set(file, plain);
+  if (plain !== undefined) plainDocuments.set(file, plain);
   return encoder.encode(file, checked);
-}
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  return a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 function encodeDocument(request: Extract<ParseRequest, { kind: "document" }>) {
   const { source, expect } = request;
-  const check = (text: string) => ({
-    policies: [],
-    pins: [checkPolicyDocument(text, source, { expect, pinKeys })],
-  });
+  const check = (text: string) => {
+    // A document is sent as the one Pins document of a file (the main thread reads `pins[0]`).
+    const edit = editOf(source, text, expect);
+    if (edit !== undefined)
+      return encoder.encodeEdit(source, { policies: [], pins: [edit.result] }, edit);
+    const { result, plain } = checkPlainDocument(text, source, { expect, pinKeys });
+    if (plain !== undefined) plainDocuments.set(source, plain);
+    return encoder.encode(source, { policies: [], pins: [result] });
+  };
   // The text the main thread checked at once: read first, so this one is sent as a difference.
-  if (request.before !== undefined) encoder.encode(source, check(request.before));
-  return encoder.encode(source, check(request.text));
+  if (request.before !== undefined) check(request.before);
+  return check(request.text);
+}
+
+/** The edit from the version of `name` read last, read by its lines; undefined: read it whole. */
+function editOf(name: string, text: string, expect: DocumentKind) {
+  const before = plainDocuments.get(name);
+  plainDocuments.delete(name); // used up by the edit: kept again only as what it became
+  if (before?.expect !== expect) return undefined;
+  const edit = editPlainDocument(before, text, { pinKeys });
+  if (edit === undefined) return undefined;
+  plainDocuments.set(name, edit.plain);
+  return { ...edit, result: { ok: true as const, document: edit.plain.document } };
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

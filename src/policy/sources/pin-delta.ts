@@ -66,15 +66,15 @@ export class DeltaEncoder {
   }
 
   /**
-   * encode() of a file whose one document changed by `edit` alone (editPlainFile): only the
-   * pins it replaced and wrote are compared, not every pin. The same answer as encode().
+   * encode() of `checked` (a file, or a document as `{ policies: [], pins: [it] }`), whose one
+   * document changed by `edit` alone (editPlainDocument): only the pins it replaced and wrote
+   * are compared, not every pin. The same answer as encode().
    */
-  encodeEdit(file: string, edit: PlainEdit): EncodedFile {
-    const { checked } = edit.plain;
+  encodeEdit(name: string, checked: CheckedFile, edit: PlainEdit): EncodedFile {
     const slot = checked.policies.length > 0 ? "policies/0" : "pins/0";
-    const last = this.#last.get(`${file}\n${slot}`);
+    const last = this.#last.get(`${name}\n${slot}`);
     const [result] = [...checked.policies, ...checked.pins];
-    if (last === undefined || !result?.ok) return this.encode(file, checked);
+    if (last === undefined || !result?.ok) return this.encode(name, checked);
     const written = new Set(edit.added.map((pin) => pin.key));
     const unset = edit.removed.map((pin) => pin.key).filter((key) => !written.has(key));
     for (const key of unset) last.delete(key);
@@ -86,9 +86,7 @@ export class DeltaEncoder {
     const emptied: DocumentResult = { ok: true, document: { ...result.document, pins: [] } };
     return {
       checked:
-        slot === "policies/0"
-          ? { policies: [emptied], pins: [] }
-          : { policies: [], pins: [emptied] },
+        slot === "policies/0" ? { policies: [emptied], pins: [] } : { policies: [], pins: [emptied] },
       deltas: { [slot]: { set, unset } },
     };
   }

@@ -1,11 +1,7 @@
 // A document whose pins are read line by line (a large policy file, a pins ConfigMap), read
 // again after an edit by the pins the edit touched: the rest of it, and every other pin, are
 // as they were.
-import {
-  checkDocumentKeepingBlock,
-  type DocumentResult,
-  type ParseOptions,
-} from "./document.ts";
+import { checkDocumentKeepingBlock, type DocumentResult, type ParseOptions } from "./document.ts";
 import { mayHoldSeveralDocuments } from "./file-documents.ts";
 import { readPlainPins } from "./plain-pins.ts";
 import { checkPolicyFile, type CheckedFile } from "./policy-file.ts";

@@ -86,7 +86,9 @@ export class DeltaEncoder {
     const emptied: DocumentResult = { ok: true, document: { ...result.document, pins: [] } };
     return {
       checked:
-        slot === "policies/0" ? { policies: [emptied], pins: [] } : { policies: [], pins: [emptied] },
+        slot === "policies/0"
+          ? { policies: [emptied], pins: [] }
+          : { policies: [], pins: [emptied] },
       deltas: { [slot]: { set, unset } },
     };
   }

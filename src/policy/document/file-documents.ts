@@ -52,10 +52,6 @@ const KEYS: readonly [string, DocumentKind][] = [
 ];
 
 /**
- * Splits a file into its policy and pins documents (see above); other objects of a manifest
- * bundle are left out. Pure.
- */
-/**
  * Whether a line of `text` could start another document or make a file's root anything but a
  * block mapping without `kind: ConfigMap` (when not, the file is read as one document).
  */
@@ -63,6 +59,10 @@ export function mayHoldSeveralDocuments(text: string): boolean {
   return MAYBE_SPLIT.test(text);
 }
 
+/**
+ * Splits a file into its policy and pins documents (see above); other objects of a manifest
+ * bundle are left out. Pure.
+ */
 export function splitPolicyFile(text: string, file: string): readonly FileDocument[] {
   // One document that is not a ConfigMap is read whole, as below; knowing that needs no parse
   // when no line could start another document or make the root anything but a block mapping

@@ -12,7 +12,7 @@ import {
   type DocumentKind,
   type PlainDocument,
 } from "../document/index.ts";
-import { utf8, type ParseAnswer, type ParseRequest } from "./document-parser.ts";
+import { utf8, type ParseAnswer, type ParseRequest } from "./parse-messages.ts";
 import { DeltaEncoder } from "./pin-delta.ts";
 
 const encoder = new DeltaEncoder();

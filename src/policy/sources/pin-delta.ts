@@ -29,6 +29,15 @@ function slots(checked: CheckedFile): [string, DocumentResult][] {
   ];
 }
 
+/** `checked` with no pins in the documents of `sent` (their pins go as a difference). */
+function withoutPins(checked: CheckedFile, sent: ReadonlySet<DocumentResult>): CheckedFile {
+  const emptied = (result: DocumentResult): DocumentResult =>
+    sent.has(result) && result.ok
+      ? { ok: true, document: { ...result.document, pins: [] } }
+      : result;
+  return { policies: checked.policies.map(emptied), pins: checked.pins.map(emptied) };
+}
+
 /** Worker side: what each file's documents held when last sent. */
 export class DeltaEncoder {
   /** By document: its pins by key (compared with samePin: everything but where each was read). */
@@ -55,14 +64,7 @@ export class DeltaEncoder {
       deltas[slot] = { set, unset };
       strip.add(result);
     }
-    const emptied = (result: DocumentResult): DocumentResult =>
-      strip.has(result) && result.ok
-        ? { ok: true, document: { ...result.document, pins: [] } }
-        : result;
-    return {
-      checked: { policies: checked.policies.map(emptied), pins: checked.pins.map(emptied) },
-      deltas,
-    };
+    return { checked: withoutPins(checked, strip), deltas };
   }
 
   /**
@@ -83,14 +85,7 @@ export class DeltaEncoder {
       last.set(pin.key, pin);
       return was === undefined || !samePin(was, pin);
     });
-    const emptied: DocumentResult = { ok: true, document: { ...result.document, pins: [] } };
-    return {
-      checked:
-        slot === "policies/0"
-          ? { policies: [emptied], pins: [] }
-          : { policies: [], pins: [emptied] },
-      deltas: { [slot]: { set, unset } },
-    };
+    return { checked: withoutPins(checked, new Set([result])), deltas: { [slot]: { set, unset } } };
   }
 
   forget(): void {

@@ -1,12 +1,17 @@
 import { tryParseReference, type ImageReference } from "../reference/index.ts";
-import { RegistryError, type ManifestTree, type RepositoryName } from "../registry/index.ts";
+import {
+  RegistryError,
+  type ManifestTree,
+  type RateLimitHeaders,
+  type RepositoryName,
+} from "../registry/index.ts";
 import type { PinRecord } from "../policy/index.ts";
 import { summarizeChange } from "./change.ts";
 import { compareImageFiles, type OpenLayer } from "./files.ts";
 import {
+  DEFAULT_WAIT_MS,
   parseRateLimit,
   type RateLimit,
-  type RateLimitHeaders,
   type RateLimitObservation,
 } from "./rate-limit.ts";
 import { runPass } from "./schedule.ts";
@@ -73,14 +78,20 @@ export async function checkPin(
   } catch (error) {
     const code = error instanceof RegistryError ? error.code : "ERR_REGISTRY_PROTOCOL";
     const message = error instanceof Error ? error.message : String(error);
-    const retryAfterMs =
-      error instanceof RegistryError
-        ? (error.retryAfterMs ?? (code === "ERR_REGISTRY_RATE_LIMITED" ? 60_000 : undefined))
-        : undefined;
+    // A 429 waits for its Retry-After; without one, for what its rate-limit headers say, read
+    // as nothing left (the window's reset or length); with neither, for DEFAULT_WAIT_MS.
+    const limited = code === "ERR_REGISTRY_RATE_LIMITED" && error instanceof RegistryError;
+    const stated = limited ? parseRateLimit(error.rateLimit) : undefined;
+    const retryAfterMs = !(error instanceof RegistryError)
+      ? undefined
+      : (error.retryAfterMs ?? (limited && stated === undefined ? DEFAULT_WAIT_MS : undefined));
+    const rateLimit =
+      stated !== undefined && retryAfterMs === undefined ? { ...stated, remaining: 0 } : undefined;
     return {
       result: { tag: pin.key, pinned: pin.digest, outcome: { error: message } },
       reference: parsed.reference,
       errorCode: code,
+      ...(rateLimit !== undefined && { rateLimit }),
       ...(retryAfterMs !== undefined && { retryAfterMs }),
     };
   }

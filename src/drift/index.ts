@@ -22,7 +22,6 @@ export {
   RESERVE_SHARE,
   type RateLimit,
   type RateLimitDecision,
-  type RateLimitHeaders,
   type RateLimitObservation,
 } from "./rate-limit.ts";
 export { spreadOffsets, runPass, type PassOptions } from "./schedule.ts";

@@ -1,12 +1,7 @@
 // A registry's rate-limit headers (Docker Hub: `ratelimit-remaining: 76;w=21600`) read, and the
 // pure decision whether the drift scan may ask that registry now or waits, keeping a reserve.
 
-/** The headers as a registry sent them (`ratelimit-limit`, `-remaining`, `-reset`), unparsed. */
-export interface RateLimitHeaders {
-  readonly limit?: string | undefined;
-  readonly remaining?: string | undefined;
-  readonly reset?: string | undefined;
-}
+import type { RateLimitHeaders } from "../registry/index.ts";
 
 /** What a registry said of its rate limit in one answer. */
 export interface RateLimit {

@@ -29,6 +29,13 @@ const UNAVAILABLE: ReadonlySet<RegistryErrorCode> = new Set([
   "ERR_REGISTRY_SERVER",
 ]);
 
+/** A registry's rate-limit headers, unparsed (Docker Hub: `ratelimit-remaining: 76;w=21600`). */
+export interface RateLimitHeaders {
+  readonly limit?: string | undefined;
+  readonly remaining?: string | undefined;
+  readonly reset?: string | undefined;
+}
+
 /** Server statuses worth another attempt: the gateway or the service is briefly down. */
 const RETRIABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
 
@@ -39,17 +46,24 @@ export class RegistryError extends DigestpinError {
   readonly status: number | undefined;
   /** Milliseconds the registry asked us to wait (Retry-After), if it did. */
   readonly retryAfterMs: number | undefined;
+  /** The rate-limit headers of a 429, when it had them (the drift scan waits by them). */
+  readonly rateLimit: RateLimitHeaders | undefined;
 
   constructor(
     code: RegistryErrorCode,
     registry: string,
     message: string,
-    options: ErrorOptions & { status?: number; retryAfterMs?: number } = {},
+    options: ErrorOptions & {
+      status?: number;
+      retryAfterMs?: number;
+      rateLimit?: RateLimitHeaders;
+    } = {},
   ) {
     super(code, message, options);
     this.registry = registry;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
+    this.rateLimit = options.rateLimit;
   }
 
   get unavailable(): boolean {

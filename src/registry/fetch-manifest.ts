@@ -2,7 +2,7 @@ import type { Authenticator } from "./auth.ts";
 import { authorizedRequest } from "./authorized-request.ts";
 import type { Credential } from "./credentials.ts";
 import type { RegistryEndpoint } from "./endpoints.ts";
-import { RegistryError } from "./errors.ts";
+import { RegistryError, type RateLimitHeaders } from "./errors.ts";
 import { discard, readCapped, type HttpResponse } from "./http.ts";
 import { digestOf, summarizeManifest, type PlatformDigest } from "./manifest.ts";
 import {
@@ -11,6 +11,7 @@ import {
   isManifestMediaType,
   MANIFEST_ACCEPT,
 } from "./media-types.ts";
+import { rateLimitHeaders } from "./status.ts";
 
 /** What a registry serves for a tag (or digest) right now. */
 export interface ManifestAnswer {
@@ -21,12 +22,8 @@ export interface ManifestAnswer {
   readonly platforms: readonly PlatformDigest[] | undefined;
   /** The endpoint that answered (a mirror or the registry). */
   readonly endpoint: string;
-  /** The answer's rate-limit headers, unparsed (Docker Hub: `ratelimit-remaining: 76;w=21600`). */
-  readonly rateLimit?: {
-    readonly limit?: string | undefined;
-    readonly remaining?: string | undefined;
-    readonly reset?: string | undefined;
-  };
+  /** The answer's rate-limit headers, when it had them (read by the drift scan). */
+  readonly rateLimit?: RateLimitHeaders;
 }
 
 export interface ManifestQuery {
@@ -108,16 +105,6 @@ export async function fetchManifest(
   };
 }
 
-/** The response's rate-limit headers, when it has `ratelimit-remaining` (read by the drift scan). */
-function rateLimitOf(response: HttpResponse): Pick<ManifestAnswer, "rateLimit"> {
-  const { headers } = response;
-  const remaining = headers["ratelimit-remaining"];
-  if (remaining === undefined) return {};
-  const limit = headers["ratelimit-limit"];
-  const reset = headers["ratelimit-reset"];
-  return { rateLimit: { remaining, limit, reset } };
-}
-
 function checkExpected(
   endpoint: RegistryEndpoint,
   what: string,
@@ -135,4 +122,10 @@ function mismatch(endpoint: RegistryEndpoint, what: string, detail: string): Reg
     endpoint.registry,
     `digest mismatch for ${what}: ${detail}`,
   );
+}
+
+/** The answer's rate-limit headers as a spreadable part of it. */
+function rateLimitOf(response: HttpResponse): Pick<ManifestAnswer, "rateLimit"> {
+  const rateLimit = rateLimitHeaders(response);
+  return rateLimit === undefined ? {} : { rateLimit };
 }

@@ -1,6 +1,6 @@
 // The OCI distribution client (undici): resolve tags, read manifests, trees and blobs, with
 // auth, credentials, address guards, retries, deadlines and a coalescing cache.
-export { RegistryError } from "./errors.ts";
+export { RegistryError, type RateLimitHeaders } from "./errors.ts";
 export {
   Resolver,
   type ResolveOptions,

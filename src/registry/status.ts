@@ -1,4 +1,4 @@
-import { RegistryError } from "./errors.ts";
+import { RegistryError, type RateLimitHeaders } from "./errors.ts";
 import type { HttpResponse } from "./http.ts";
 import { parseRetryAfter } from "./retry.ts";
 
@@ -45,6 +45,7 @@ export function statusError(
         response.headers["retry-after"],
         options.now ?? Date.now(),
       );
+      const rateLimit = rateLimitHeaders(response);
       return new RegistryError(
         "ERR_REGISTRY_RATE_LIMITED",
         registry,
@@ -52,6 +53,7 @@ export function statusError(
         {
           status,
           ...(retryAfterMs !== undefined && { retryAfterMs }),
+          ...(rateLimit !== undefined && { rateLimit }),
         },
       );
     }
@@ -70,4 +72,12 @@ export function statusError(
         { status },
       );
   }
+}
+
+/** A response's rate-limit headers, when it has `ratelimit-remaining` (read by the drift scan). */
+export function rateLimitHeaders(response: HttpResponse): RateLimitHeaders | undefined {
+  const { headers } = response;
+  const remaining = headers["ratelimit-remaining"];
+  if (remaining === undefined) return undefined;
+  return { remaining, limit: headers["ratelimit-limit"], reset: headers["ratelimit-reset"] };
 }

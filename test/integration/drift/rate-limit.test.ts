@@ -28,7 +28,7 @@ interface FakeHub {
 /** A registry answering HEAD /v2/rl/app/manifests/TAG; `t03` moved. A rolling window of `windowS`. */
 async function fakeHub(
   t: ExecutionContext,
-  options: { limit: number; windowS: number; exhausted?: boolean },
+  options: { limit: number; windowS: number; exhausted?: boolean; tooMany?: boolean },
 ): Promise<FakeHub> {
   const heads: FakeHub["heads"] = [];
   const server: Server = createServer((request, response) => {
@@ -42,6 +42,17 @@ async function fakeHub(
     const remaining = options.exhausted === true ? 0 : Math.max(0, options.limit - inWindow);
     const tag = match[1] ?? "";
     heads.push({ at: now, tag, remaining });
+    if (options.tooMany === true) {
+      // Docker Hub's 429: the limit headers, no Retry-After.
+      response
+        .writeHead(429, {
+          "content-type": "application/json",
+          "ratelimit-limit": `${options.limit};w=${options.windowS}`,
+          "ratelimit-remaining": `0;w=${options.windowS}`,
+        })
+        .end('{"errors":[{"code":"TOOMANYREQUESTS","message":"pull rate limit"}]}');
+      return;
+    }
     response
       .writeHead(200, {
         "content-type": "application/vnd.oci.image.manifest.v1+json",
@@ -166,4 +177,38 @@ test("0 remaining: like a 429 until the window passes; the tags are deferred (un
     );
   t.is((await metrics.pinsMoved.get()).values[0]?.value ?? 0, 0);
   t.true((await rateLimited()) >= 6);
+});
+
+test("a 429 with rate-limit headers and no Retry-After: the registry is left alone for the window they state", async (t) => {
+  const hub = await fakeHub(t, { limit: 100, windowS: 3, tooMany: true });
+  const { scan, store, rateLimited, metrics } = await scanner(t, hub, 6, "1s");
+  scan.start();
+  t.teardown(() => scan.stop());
+  // Requests come in bursts (the resolver's own retries of one 429 within its budget).
+  const bursts = () =>
+    hub.heads.reduce<{ first: number; last: number }[]>((all, head) => {
+      const last = all.at(-1);
+      if (last !== undefined && head.at - last.last < 1000) last.last = head.at;
+      else all.push({ first: head.at, last: head.at });
+      return all;
+    }, []);
+  await waitFor("three bursts", () => (bursts().length >= 3 ? true : undefined), 30_000, 50);
+  await scan.stop();
+  const seen = bursts();
+  const gaps = seen.slice(1).map((burst, i) => burst.first - (seen[i]?.last ?? 0));
+  t.log(`${hub.heads.length} HEADs in ${seen.length} bursts, gaps ${gaps.join(", ")} ms`);
+  // Each pause lasts the stated 3 s window (not 60 s, not none).
+  for (const gap of gaps) t.true(gap >= 2900 && gap < 6000, `${gap} ms between bursts`);
+  const report = (await store.read())!;
+  t.deepEqual(report.moved, []);
+  t.is(report.unreachable.length, 6);
+  t.true(
+    report.unreachable.some((entry) =>
+      entry.error.startsWith(
+        "not asked: rate limit (the registry said 0 of 100 requests left in its 3 s window)",
+      ),
+    ),
+  );
+  t.is((await metrics.pinsMoved.get()).values[0]?.value ?? 0, 0);
+  t.true((await rateLimited()) > 0);
 });

@@ -1,4 +1,5 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeLibrary } from "../kube/index.ts";
 import { stringify } from "yaml";
 import {
   buildInventory,
@@ -162,8 +163,8 @@ async function scanNow(values: DriftFlags, io: CliIO): Promise<DriftReport | str
 
 /** Pods and workloads of every namespace, listed once. */
 async function listInventory(kubeConfig: KubeConfig): Promise<Inventory> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const core = kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
+  const apps = kubeConfig.makeApiClient(kubeLibrary().AppsV1Api);
   const [pods, deployments, statefulSets, daemonSets] = await Promise.all([
     core.listPodForAllNamespaces(),
     apps.listDeploymentForAllNamespaces(),

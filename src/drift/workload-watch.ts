@@ -1,9 +1,5 @@
-import {
-  AppsV1Api,
-  CoreV1Api,
-  type KubeConfig,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { kubeLibrary } from "../kube/index.ts";
 import { watchObjects, type ObjectWatch } from "../kube/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { buildInventory, type Inventory, type WorkloadView } from "./inventory.ts";
@@ -18,8 +14,8 @@ export interface WorkloadWatch {
 
 /** Informers on Pods, Deployments, StatefulSets and DaemonSets of all namespaces. */
 export function watchWorkloads(kubeConfig: KubeConfig, logger: Logger): WorkloadWatch {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const core = kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
+  const apps = kubeConfig.makeApiClient(kubeLibrary().AppsV1Api);
   const watch = <T extends KubernetesObject>(
     path: string,
     what: string,

@@ -1,12 +1,6 @@
 import { existsSync } from "node:fs";
-import {
-  KubeConfig,
-  VersionApi,
-  type Cluster,
-  type Context,
-  type RequestContext,
-  type User,
-} from "@kubernetes/client-node";
+import type { KubeConfig, Cluster, Context, RequestContext, User } from "@kubernetes/client-node";
+import { kubeLibrary } from "./library.ts";
 import type { Dispatcher } from "undici";
 import { DigestpinError, quote } from "../errors.ts";
 import { explainKubeError } from "./errors.ts";
@@ -32,7 +26,7 @@ export type KubeAccess =
  * there, or no server is an ERR_KUBECONFIG error saying which and why.
  */
 export function loadKubeConfig(access: KubeAccess): KubeConfig {
-  const config = new ReusingKubeConfig();
+  const config = reusingKubeConfig();
   const files =
     "kubeconfig" in access
       ? typeof access.kubeconfig === "string"
@@ -75,7 +69,7 @@ export function loadKubeConfig(access: KubeAccess): KubeConfig {
 /** Asks the API server for its version: proves it is reachable and takes the credentials. */
 export async function checkApiServer(kubeConfig: KubeConfig): Promise<void> {
   try {
-    await kubeConfig.makeApiClient(VersionApi).getCode();
+    await kubeConfig.makeApiClient(kubeLibrary().VersionApi).getCode();
   } catch (error) {
     throw explainKubeError(error, kubeConfig, "read its version");
   }
@@ -100,7 +94,7 @@ function mergeKubeConfigs(config: KubeConfig, files: readonly string[]): void {
     );
   }
   for (const file of present) {
-    const one = new KubeConfig();
+    const one = new (kubeLibrary().KubeConfig)();
     try {
       one.loadFromFile(file);
     } catch (error) {
@@ -140,25 +134,39 @@ function firstLine(error: unknown): string {
  * under load the API server sees a storm of handshakes and drops connections. This keeps one
  * Agent per cluster and user and hands it to every request.
  */
-export class ReusingKubeConfig extends KubeConfig {
-  readonly #dispatchers = new Map<string, Dispatcher>();
+export interface ReusingKubeConfig extends KubeConfig {
   /** Each request's budget (kubectl's --request-timeout); 0 for none. */
-  requestTimeoutMs = 0;
+  requestTimeoutMs: number;
+}
 
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    if (this.requestTimeoutMs > 0 && context.getSignal() === undefined)
-      context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
-    const built = context.getDispatcher();
-    if (built === undefined) return;
-    const cluster = this.getCurrentCluster();
-    const user = this.getCurrentUser();
-    const key = JSON.stringify([cluster?.name, cluster?.server, user?.name]);
-    let shared = this.#dispatchers.get(key);
-    if (shared === undefined) {
-      shared = built;
-      this.#dispatchers.set(key, shared);
+/** A new, empty ReusingKubeConfig (the library loaded now if it was not). */
+export function reusingKubeConfig(): ReusingKubeConfig {
+  reusing ??= reusingClass(kubeLibrary().KubeConfig);
+  return new reusing();
+}
+
+let reusing: (new () => ReusingKubeConfig) | undefined;
+
+function reusingClass(Base: typeof KubeConfig): new () => ReusingKubeConfig {
+  return class extends Base implements ReusingKubeConfig {
+    readonly #dispatchers = new Map<string, Dispatcher>();
+    requestTimeoutMs = 0;
+
+    override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+      await super.applySecurityAuthentication(context);
+      if (this.requestTimeoutMs > 0 && context.getSignal() === undefined)
+        context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
+      const built = context.getDispatcher();
+      if (built === undefined) return;
+      const cluster = this.getCurrentCluster();
+      const user = this.getCurrentUser();
+      const key = JSON.stringify([cluster?.name, cluster?.server, user?.name]);
+      let shared = this.#dispatchers.get(key);
+      if (shared === undefined) {
+        shared = built;
+        this.#dispatchers.set(key, shared);
+      }
+      context.setDispatcher(shared);
     }
-    context.setDispatcher(shared);
-  }
+  };
 }

@@ -1,4 +1,5 @@
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
+import type { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
+import { kubeLibrary } from "./library.ts";
 import type { Logger } from "../observability/index.ts";
 import { watchObjects, type ObjectWatch } from "./watch.ts";
 
@@ -20,7 +21,7 @@ export type ConfigMapWatch = ObjectWatch<V1ConfigMap>;
 /** An informer on the ConfigMaps of one namespace (see watch.ts). */
 export function watchConfigMaps(options: ConfigMapWatchOptions): ConfigMapWatch {
   const { kubeConfig, namespace, labelSelector, fieldSelector } = options;
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const api = kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
   return watchObjects<V1ConfigMap>({
     ...options,
     path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,

@@ -1,12 +1,5 @@
-import {
-  ApiException,
-  CoreV1Api,
-  V1ConfigMap,
-  V1DeleteOptions,
-  V1ObjectMeta,
-  V1Preconditions,
-  type KubeConfig,
-} from "@kubernetes/client-node";
+import type { CoreV1Api, V1ConfigMap, KubeConfig } from "@kubernetes/client-node";
+import { isApiException, kubeLibrary } from "./library.ts";
 import { DigestpinError } from "../errors.ts";
 import { explainKubeError, KubeApiError, retryTransport } from "./errors.ts";
 
@@ -37,7 +30,7 @@ export class ConfigMaps {
     readonly namespace: string,
   ) {
     this.#kubeConfig = kubeConfig;
-    this.#api = kubeConfig.makeApiClient(CoreV1Api);
+    this.#api = kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
   }
 
   /** The ConfigMap, or undefined when it does not exist. */
@@ -47,7 +40,7 @@ export class ConfigMaps {
         this.#api.readNamespacedConfigMap({ name, namespace: this.namespace }),
       );
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
+      if (isApiException(error) && error.code === 404) return undefined;
       throw this.#explain(error, `read configmap ${this.namespace}/${name}`);
     }
   }
@@ -69,10 +62,10 @@ export class ConfigMaps {
     labels: Readonly<Record<string, string>>,
     data: Readonly<Record<string, string>>,
   ): Promise<V1ConfigMap> {
-    const body = Object.assign(new V1ConfigMap(), {
+    const body = Object.assign(new (kubeLibrary().V1ConfigMap)(), {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: Object.assign(new V1ObjectMeta(), {
+      metadata: Object.assign(new (kubeLibrary().V1ObjectMeta)(), {
         name,
         namespace: this.namespace,
         labels: { ...labels },
@@ -94,9 +87,9 @@ export class ConfigMaps {
     labels: Readonly<Record<string, string>> = {},
   ): Promise<V1ConfigMap> {
     const name = current.metadata?.name ?? "";
-    const body = Object.assign(new V1ConfigMap(), structuredClone(current));
+    const body = Object.assign(new (kubeLibrary().V1ConfigMap)(), structuredClone(current));
     body.data = { ...current.data, ...data };
-    body.metadata ??= new V1ObjectMeta();
+    body.metadata ??= new (kubeLibrary().V1ObjectMeta)();
     body.metadata.labels = { ...current.metadata?.labels, ...labels };
     return this.#conflicts(name, () =>
       this.#api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body }),
@@ -115,8 +108,8 @@ export class ConfigMaps {
         this.#api.deleteNamespacedConfigMap({
           name,
           namespace: this.namespace,
-          body: Object.assign(new V1DeleteOptions(), {
-            preconditions: Object.assign(new V1Preconditions(), {
+          body: Object.assign(new (kubeLibrary().V1DeleteOptions)(), {
+            preconditions: Object.assign(new (kubeLibrary().V1Preconditions)(), {
               ...(resourceVersion !== undefined && { resourceVersion }),
             }),
           }),
@@ -132,7 +125,7 @@ export class ConfigMaps {
     try {
       return await retryTransport(call);
     } catch (error) {
-      if (error instanceof ApiException && error.code === 409) {
+      if (isApiException(error) && error.code === 409) {
         throw new ConfigMapConflictError(this.namespace, name, { cause: error });
       }
       throw this.#explain(error, `write configmap ${this.namespace}/${name}`);

@@ -1,4 +1,5 @@
-import { ApiException, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { isApiException } from "./library.ts";
 import { DigestpinError, isDigestpinError } from "../errors.ts";
 
 /** The API server could not be used: unreachable, credentials refused, or an error answer. */
@@ -29,7 +30,7 @@ export function apiServerOf(kubeConfig: KubeConfig): string {
 export function explainKubeError(error: unknown, kubeConfig: KubeConfig, doing: string): Error {
   if (isDigestpinError(error)) return error;
   const server = apiServerOf(kubeConfig);
-  if (error instanceof ApiException) {
+  if (isApiException(error)) {
     const status = error.code;
     const said = statusMessage(error.body);
     if (status === 401) {
@@ -77,7 +78,7 @@ export async function retryTransport<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ApiException || isDigestpinError(error) || timedOut(error)) throw error;
+      if (isApiException(error) || isDigestpinError(error) || timedOut(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

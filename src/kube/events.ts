@@ -1,12 +1,6 @@
 import { randomBytes } from "node:crypto";
-import {
-  CoreV1Api,
-  CoreV1Event,
-  V1EventSource,
-  V1ObjectMeta,
-  V1ObjectReference,
-  type KubeConfig,
-} from "@kubernetes/client-node";
+import type { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { kubeLibrary } from "./library.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
 
 export interface EventRecorderOptions {
@@ -64,7 +58,7 @@ export class EventRecorder {
   readonly #now: () => Date;
 
   constructor(kubeConfig: KubeConfig, options: EventRecorderOptions = {}) {
-    this.#api = kubeConfig.makeApiClient(CoreV1Api);
+    this.#api = kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
     this.#component = options.component ?? "digestpin";
     this.#instance = options.instance;
     this.#logger = options.logger ?? silentLogger();
@@ -76,7 +70,7 @@ export class EventRecorder {
     const now = this.#now();
     const text =
       message.length <= MESSAGE_LIMIT ? message : `${message.slice(0, MESSAGE_LIMIT - 1)}…`;
-    const involved = Object.assign(new V1ObjectReference(), {
+    const involved = Object.assign(new (kubeLibrary().V1ObjectReference)(), {
       apiVersion: subject.apiVersion,
       kind: subject.kind,
       namespace,
@@ -84,8 +78,8 @@ export class EventRecorder {
       ...(subject.uid !== undefined && subject.uid !== "" && { uid: subject.uid }),
       ...(subject.resourceVersion !== undefined && { resourceVersion: subject.resourceVersion }),
     });
-    const body = Object.assign(new CoreV1Event(), {
-      metadata: Object.assign(new V1ObjectMeta(), {
+    const body = Object.assign(new (kubeLibrary().CoreV1Event)(), {
+      metadata: Object.assign(new (kubeLibrary().V1ObjectMeta)(), {
         name: `${eventNamePrefix(name)}.${randomBytes(8).toString("hex")}`,
         namespace,
       }),
@@ -96,7 +90,7 @@ export class EventRecorder {
       count: 1,
       firstTimestamp: now,
       lastTimestamp: now,
-      source: Object.assign(new V1EventSource(), { component: this.#component }),
+      source: Object.assign(new (kubeLibrary().V1EventSource)(), { component: this.#component }),
       reportingComponent: this.#component,
       reportingInstance: this.#instance ?? "",
     });

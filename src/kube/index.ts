@@ -1,7 +1,14 @@
 // Kubernetes API access, generic: kubeconfig loading with clear errors, informers, ConfigMaps
 // with optimistic concurrency, Events, leader election (Leases), namespace labels and pull
 // secrets. Knows no policy.
-export { checkApiServer, loadKubeConfig, ReusingKubeConfig, type KubeAccess } from "./client.ts";
+export {
+  checkApiServer,
+  loadKubeConfig,
+  reusingKubeConfig,
+  type KubeAccess,
+  type ReusingKubeConfig,
+} from "./client.ts";
+export { isApiException, kubeLibrary, loadKubeLibrary } from "./library.ts";
 export { apiServerOf, explainKubeError, KubeApiError, retryTransport } from "./errors.ts";
 export { watchObjects, type ObjectWatch, type ObjectWatchOptions } from "./watch.ts";
 export { watchConfigMaps, type ConfigMapWatch } from "./configmap-watch.ts";

@@ -1,4 +1,5 @@
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeLibrary } from "./library.ts";
 import { CoalescingCache } from "../registry/index.ts";
 
 /** A Secret's or ConfigMap's data key in one namespace. */
@@ -19,7 +20,7 @@ export function objectKeyReader(
   kubeConfig: KubeConfig,
   namespace: string,
 ): (ref: ObjectKey) => Promise<string | undefined> {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const api = kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
   const cache = new CoalescingCache<string | undefined>({ maxEntries: 200 });
   return (ref) =>
     cache.getOrLoad(

@@ -1,12 +1,5 @@
-import {
-  ApiException,
-  CoordinationV1Api,
-  V1Lease,
-  V1LeaseSpec,
-  V1MicroTime,
-  V1ObjectMeta,
-  type KubeConfig,
-} from "@kubernetes/client-node";
+import type { CoordinationV1Api, V1Lease, KubeConfig } from "@kubernetes/client-node";
+import { isApiException, kubeLibrary } from "./library.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
 import { explainKubeError, retryTransport } from "./errors.ts";
 
@@ -59,7 +52,7 @@ export class LeaderElection {
 
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
-    this.#api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#api = options.kubeConfig.makeApiClient(kubeLibrary().CoordinationV1Api);
     this.#durationMs = options.leaseDurationMs ?? DEFAULT_LEASE_DURATION_MS;
     this.#renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.#retryMs = options.retryPeriodMs ?? 2_000;
@@ -159,11 +152,11 @@ export class LeaderElection {
         );
         return true;
       } catch (error) {
-        if (error instanceof ApiException && error.code === 409) return false;
+        if (isApiException(error) && error.code === 409) return false;
         throw explainKubeError(error, this.#options.kubeConfig, `create lease ${this.#where()}`);
       }
     }
-    const spec = lease.spec ?? new V1LeaseSpec();
+    const spec = lease.spec ?? new (kubeLibrary().V1LeaseSpec)();
     const holder = spec.holderIdentity ?? "";
     const key = `${holder}|${timeText(spec.renewTime)}|${lease.metadata?.resourceVersion ?? ""}`;
     if (this.#observed?.key !== key) this.#observed = { key, at: now };
@@ -176,7 +169,7 @@ export class LeaderElection {
       );
       return true;
     } catch (error) {
-      if (error instanceof ApiException && error.code === 409) return false;
+      if (isApiException(error) && error.code === 409) return false;
       throw explainKubeError(error, this.#options.kubeConfig, `update lease ${this.#where()}`);
     }
   }
@@ -186,7 +179,7 @@ export class LeaderElection {
     try {
       return await retryTransport(() => this.#api.readNamespacedLease({ name, namespace }));
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
+      if (isApiException(error) && error.code === 404) return undefined;
       throw explainKubeError(error, this.#options.kubeConfig, `read lease ${this.#where()}`);
     }
   }
@@ -196,18 +189,20 @@ export class LeaderElection {
     const { namespace, name, identity } = this.#options;
     const previous = current?.spec;
     const taken = previous?.holderIdentity !== identity;
-    const spec = Object.assign(new V1LeaseSpec(), {
+    const spec = Object.assign(new (kubeLibrary().V1LeaseSpec)(), {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.#durationMs / 1000),
-      acquireTime: taken ? new V1MicroTime(now) : (previous.acquireTime ?? new V1MicroTime(now)),
-      renewTime: new V1MicroTime(now),
+      acquireTime: taken
+        ? new (kubeLibrary().V1MicroTime)(now)
+        : (previous.acquireTime ?? new (kubeLibrary().V1MicroTime)(now)),
+      renewTime: new (kubeLibrary().V1MicroTime)(now),
       leaseTransitions:
         (previous?.leaseTransitions ?? 0) + (taken && current !== undefined ? 1 : 0),
     });
-    return Object.assign(new V1Lease(), {
+    return Object.assign(new (kubeLibrary().V1Lease)(), {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
-      metadata: Object.assign(new V1ObjectMeta(), {
+      metadata: Object.assign(new (kubeLibrary().V1ObjectMeta)(), {
         name,
         namespace,
         ...(current?.metadata?.resourceVersion !== undefined && {
@@ -224,12 +219,12 @@ export class LeaderElection {
     const lease = await this.#read();
     if (lease?.spec?.holderIdentity !== identity) return;
     const body = this.#leaseBody(lease, this.#now());
-    body.spec = Object.assign(new V1LeaseSpec(), lease.spec, {
+    body.spec = Object.assign(new (kubeLibrary().V1LeaseSpec)(), lease.spec, {
       holderIdentity: "",
       leaseDurationSeconds: 1,
     });
     await this.#api.replaceNamespacedLease({ name, namespace, body }).catch((error: unknown) => {
-      if (error instanceof ApiException && error.code === 409) return; // taken meanwhile
+      if (isApiException(error) && error.code === 409) return; // taken meanwhile
       throw error;
     });
   }

@@ -1,4 +1,5 @@
-import { CoreV1Api, type KubeConfig, type V1Namespace } from "@kubernetes/client-node";
+import type { KubeConfig, V1Namespace } from "@kubernetes/client-node";
+import { kubeLibrary } from "./library.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
 import { watchObjects, type ObjectWatch } from "./watch.ts";
 
@@ -28,7 +29,7 @@ export interface NamespaceLabelsOptions {
  */
 export function namespaceLabels(options: NamespaceLabelsOptions): NamespaceLabels {
   const logger = options.logger ?? silentLogger();
-  const api = options.kubeConfig.makeApiClient(CoreV1Api);
+  const api = options.kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
   const watch: ObjectWatch<V1Namespace> = watchObjects<V1Namespace>({
     kubeConfig: options.kubeConfig,
     path: "/api/v1/namespaces",

@@ -1,4 +1,5 @@
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeLibrary } from "./library.ts";
 import {
   CoalescingCache,
   keychainFrom,
@@ -26,7 +27,7 @@ const TTL_MS = 30_000;
  * A missing Secret is no credentials, as for the kubelet.
  */
 export function apiPullSecretSource(kubeConfig: KubeConfig): PullSecretSource {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const api = kubeConfig.makeApiClient(kubeLibrary().CoreV1Api);
   const secrets = new CoalescingCache<DockerConfig | undefined>({ maxEntries: 1000 });
   const accounts = new CoalescingCache<string[]>({ maxEntries: 1000 });
   return {

@@ -1,10 +1,5 @@
-import {
-  ListWatch,
-  Watch,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
+import { kubeLibrary } from "./library.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
 
 export interface ObjectWatchOptions<T extends KubernetesObject> {
@@ -51,9 +46,9 @@ export function watchObjects<T extends KubernetesObject>(
 ): ObjectWatch<T> {
   const { kubeConfig, path, labelSelector, fieldSelector, onChange, what, namespace } = options;
   const logger = options.logger ?? silentLogger();
-  const informer = new ListWatch<T>(
+  const informer = new (kubeLibrary().ListWatch)<T>(
     path,
-    new Watch(kubeConfig),
+    new (kubeLibrary().Watch)(kubeConfig),
     options.list,
     false,
     labelSelector,

@@ -1,4 +1,5 @@
-import { ApiException, PatchStrategy, type KubernetesObjectApi } from "@kubernetes/client-node";
+import type { KubernetesObjectApi } from "@kubernetes/client-node";
+import { isApiException, kubeLibrary } from "../kube/index.ts";
 
 export type WebhookConfigurationKind =
   "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration";
@@ -40,7 +41,7 @@ export async function syncCaBundle(
     try {
       configuration = await objects.read({ ...header, metadata: { name: ref.name } });
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return "missing";
+      if (isApiException(error) && error.code === 404) return "missing";
       throw error;
     }
     const stale = staleWebhooks(configuration, caBundle);
@@ -62,11 +63,11 @@ export async function syncCaBundle(
         undefined,
         FIELD_MANAGER,
         undefined,
-        PatchStrategy.StrategicMergePatch,
+        kubeLibrary().PatchStrategy.StrategicMergePatch,
       );
       return "patched";
     } catch (error) {
-      const retry = error instanceof ApiException && error.code === 409 && attempt < ATTEMPTS;
+      const retry = isApiException(error) && error.code === 409 && attempt < ATTEMPTS;
       if (!retry) throw error;
     }
   }

@@ -1,4 +1,5 @@
-import { KubernetesObjectApi, type KubeConfig } from "@kubernetes/client-node";
+import type { KubernetesObjectApi, KubeConfig } from "@kubernetes/client-node";
+import { kubeLibrary } from "../kube/index.ts";
 import { DigestpinError } from "../errors.ts";
 import { silentLogger, type Logger } from "../observability/index.ts";
 import { syncCaBundle, type WebhookConfigurationRef } from "./ca-bundle.ts";
@@ -79,7 +80,7 @@ export class SelfManagedTlsSource implements TlsSource {
     this.#options = options;
     this.#slot = new CertificateSlot(options);
     this.#logger = (options.logger ?? silentLogger()).child({ component: "tls" });
-    this.#objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.#objects = kubeLibrary().KubernetesObjectApi.makeApiClient(options.kubeConfig);
     this.#store = new TlsSecretStore(this.#objects, {
       namespace: options.namespace,
       name: options.secretName,

@@ -1,4 +1,5 @@
-import { ApiException, type KubernetesObjectApi } from "@kubernetes/client-node";
+import type { KubernetesObjectApi } from "@kubernetes/client-node";
+import { isApiException } from "../kube/index.ts";
 import type { SecretName } from "../kube/index.ts";
 import type { TlsSecretData } from "./rotation.ts";
 
@@ -67,7 +68,7 @@ export class TlsSecretStore {
       });
       return decodeTlsSecret(secret);
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
+      if (isApiException(error) && error.code === 404) return undefined;
       throw error;
     }
   }
@@ -103,7 +104,7 @@ export class TlsSecretStore {
       return decodeTlsSecret(await request());
     } catch (error) {
       // 409: AlreadyExists on create, Conflict (stale resourceVersion) on replace.
-      if (error instanceof ApiException && error.code === 409) return undefined;
+      if (isApiException(error) && error.code === 409) return undefined;
       throw error;
     }
   }

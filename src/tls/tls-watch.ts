@@ -1,4 +1,5 @@
-import { Watch, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { kubeLibrary } from "../kube/index.ts";
 import type { Logger } from "../observability/index.ts";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -27,7 +28,7 @@ export function watchByName(
   options: WatchByNameOptions,
   onEvent: (type: WatchEventType, object: KubernetesObject) => void,
 ): NamedWatch {
-  const watch = new Watch(kubeConfig);
+  const watch = new (kubeLibrary().Watch)(kubeConfig);
   const { path, name, logger } = options;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   let resourceVersion: string | undefined;

@@ -1,7 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { ReusingKubeConfig } from "../../src/kube/index.ts";
+import { loadKubeLibrary, reusingKubeConfig } from "../../src/kube/index.ts";
 import { stringify } from "yaml";
+
+// src and the tests share the library's ES module instance (src/kube/library.ts).
+await loadKubeLibrary();
 
 export interface KubeconfigOptions {
   /** https://127.0.0.1:PORT */
@@ -49,7 +52,7 @@ export async function writeKubeconfig(path: string, options: KubeconfigOptions):
 
 /** The same configuration for @kubernetes/client-node. */
 export function clientKubeConfig(options: KubeconfigOptions): KubeConfig {
-  const config = new ReusingKubeConfig();
+  const config = reusingKubeConfig();
   config.loadFromString(kubeconfigYaml(options));
   return config;
 }

@@ -21,7 +21,7 @@ function loads(script: string): {
       "--import",
       "tsx",
       "--import",
-      "./test/helpers/record-resolves.mjs",
+      "./test/helpers/record-resolves.ts",
       "--input-type=module",
       "-e",
       `const seen = globalThis.__resolvedSpecifiers;

@@ -2,8 +2,8 @@
 // in globalThis.__resolvedSpecifiers (to assert what a command does or does not load).
 import { registerHooks } from "node:module";
 
-const seen = new Set();
-globalThis.__resolvedSpecifiers = seen;
+const seen = new Set<string>();
+(globalThis as { __resolvedSpecifiers?: Set<string> }).__resolvedSpecifiers = seen;
 registerHooks({
   resolve(specifier, context, next) {
     seen.add(specifier);

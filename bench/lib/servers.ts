@@ -111,13 +111,15 @@ export async function startDigestpin(
 }
 
 /**
- * The bare node:https server answering `responseFile`'s bytes, with the image's Node flags (as
- * digestpin: the same heap settings on both sides of the comparison), then `nodeArgs`.
+ * The bare node:https server (bench/servers/limit-server.ts) answering a file's bytes, or
+ * replaying the answers of the digestpin at `replay` with each review's uid; with the image's
+ * Node flags (as digestpin: the same heap settings on both sides of the comparison), then
+ * `nodeArgs`.
  */
 export async function startLimit(
   dir: string,
   serving: Serving,
-  responseFile: string,
+  answers: string | { readonly replay: string; readonly caFile: string },
   nodeArgs: readonly string[] = [],
   cpus?: CpuRole,
 ): Promise<Target> {
@@ -133,7 +135,7 @@ export async function startLimit(
       join(REPO_ROOT, "bench/servers/limit-server.ts"),
       serving.certFile,
       serving.keyFile,
-      responseFile,
+      ...(typeof answers === "string" ? [answers] : ["--replay", answers.replay, answers.caFile]),
     ],
     logFile: await logFile(dir, "limit"),
     cwd: REPO_ROOT,

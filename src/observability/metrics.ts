@@ -173,6 +173,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly connections = new Counter({
+    name: "digestpin_webhook_connections_total",
+    help: "TLS connections accepted on the webhook port (each a handshake; kept-alive ones serve many reviews).",
+    registers: [this.registry],
+  });
+
   readonly certificateExpiry = new Gauge({
     name: "digestpin_certificate_expiry_timestamp_seconds",
     help: "When the serving certificate expires (Unix time).",

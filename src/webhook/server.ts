@@ -9,6 +9,9 @@ import { BODY_LIMIT_BYTES, closeIfDraining, HTTP_ERRORS } from "./answers.ts";
 import { reviewFastPath } from "./fast-path.ts";
 import { answerReview, type EndpointDeps } from "./review-answer.ts";
 
+/** How long an idle webhook connection is kept: longer than the API server's 90 s. */
+export const KEEP_ALIVE_MS = 120_000;
+
 export interface ServerOptions {
   readonly host: string;
   readonly port: number;
@@ -48,6 +51,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       BODY_LIMIT_BYTES,
     ),
   );
+  // The API server keeps idle connections to webhooks for 90 s (Go's default); Node.js closes
+  // them after 5 s. A review sent as the server closes fails ("EOF": denied under
+  // failurePolicy: Fail) and each new connection costs a handshake, so the client closes first.
+  webhook.keepAliveTimeout = KEEP_ALIVE_MS;
+  webhook.on("secureConnection", () => {
+    options.deps.metrics.connections.inc();
+  });
   const probes = createHttpServer(probesApp(options, () => draining));
   await listen(webhook, options.host, options.port);
   await listen(probes, options.metricsHost, options.metricsPort);

@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { connect, type PeerCertificate } from "node:tls";
+import { setTimeout as sleep } from "node:timers/promises";
 import test from "ava";
 import { request } from "undici";
 import {
@@ -251,4 +253,52 @@ test("TLS below 1.2 is refused; a certificate swap reaches new connections only"
   const after = await handshake({});
   t.not(after.serialNumber, before.serialNumber);
   t.is((await post("/mutate", review())).status, 200, "the kept-alive connection still works");
+});
+
+test("connections are kept alive past Node.js's 5 s and counted once each", async (t) => {
+  const { server, caPem, metrics } = await startTestServer(
+    t,
+    harness(pinnedPolicy(), registry).deps,
+  );
+  const connections = async () => (await metrics.connections.get()).values[0]?.value ?? 0;
+  const body = JSON.stringify(review());
+  // node:https, as the API server's Go client: one kept-alive connection, reused.
+  const send = (agent: HttpsAgent) =>
+    new Promise<number | undefined>((resolve, reject) => {
+      const req = httpsRequest(
+        `${server.url}/mutate`,
+        {
+          method: "POST",
+          agent,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            resolve(res.statusCode);
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  const kept = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: caPem });
+  t.teardown(() => {
+    kept.destroy();
+  });
+  for (let i = 0; i < 5; i++) t.is(await send(kept), 200);
+  // Idle longer than Node.js's default keep-alive (5 s and a 1 s buffer): still the same
+  // connection (the API server keeps idle ones 90 s; a review sent as one closed would fail).
+  await sleep(7_000);
+  t.is(await send(kept), 200);
+  t.is(await connections(), 1);
+  const fresh = new HttpsAgent({ keepAlive: false, ca: caPem });
+  t.teardown(() => {
+    fresh.destroy();
+  });
+  for (let i = 0; i < 3; i++) t.is(await send(fresh), 200);
+  t.is(await connections(), 4, "a client that does not keep connections alive: one per review");
 });

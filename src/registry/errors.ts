@@ -36,6 +36,9 @@ export interface RateLimitHeaders {
   readonly reset?: string | undefined;
 }
 
+/** A `ratelimit-remaining` of 0 (`0`, `0;w=21600`, `0, 5;w=60`: the first policy spent). */
+const NONE_REMAINING = /^\s*0\s*(?:[;,]|$)/;
+
 /** Server statuses worth another attempt: the gateway or the service is briefly down. */
 const RETRIABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
 
@@ -72,6 +75,12 @@ export class RegistryError extends DigestpinError {
 
   get retriable(): boolean {
     if (this.code === "ERR_REGISTRY_SERVER") return RETRIABLE_STATUS.has(this.status ?? 0);
-    return this.code === "ERR_REGISTRY_RATE_LIMITED" || this.code === "ERR_REGISTRY_UNREACHABLE";
+    // A 429 saying none remain (Docker Hub's spent quota: `ratelimit-remaining: 0;w=21600`)
+    // resets in hours, not in a retry's backoff: asking again only spends requests.
+    if (this.code === "ERR_REGISTRY_RATE_LIMITED")
+      return (
+        this.retryAfterMs !== undefined || !NONE_REMAINING.test(this.rateLimit?.remaining ?? "")
+      );
+    return this.code === "ERR_REGISTRY_UNREACHABLE";
   }
 }

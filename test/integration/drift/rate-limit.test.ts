@@ -199,6 +199,9 @@ test("a 429 with rate-limit headers and no Retry-After: the registry is left alo
   t.log(`${hub.heads.length} HEADs in ${seen.length} bursts, gaps ${gaps.join(", ")} ms`);
   // Each pause lasts the stated 3 s window (not 60 s, not none).
   for (const gap of gaps) t.true(gap >= 2900 && gap < 6000, `${gap} ms between bursts`);
+  // A 429 saying none remain is not retried: a request per pause (two when both queued ones
+  // went out before the first 429 came back).
+  t.true(hub.heads.length <= 2 * seen.length, `${hub.heads.length} requests`);
   const report = (await store.read())!;
   t.deepEqual(report.moved, []);
   t.is(report.unreachable.length, 6);

@@ -75,3 +75,32 @@ test("Retry-After as seconds and as a date", (t) => {
   t.is(parseRetryAfter("soon", 0), undefined);
   t.is(parseRetryAfter(undefined, 0), undefined);
 });
+
+test("a 429 is retried, unless it says none remain and gives no Retry-After", async (t) => {
+  const limited = (remaining?: string, retryAfterMs?: number) =>
+    new RegistryError("ERR_REGISTRY_RATE_LIMITED", "r.io", "slow down", {
+      status: 429,
+      ...(remaining !== undefined && { rateLimit: { remaining, limit: "100;w=21600" } }),
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  const attempts = async (error: RegistryError) => {
+    let calls = 0;
+    await t.throwsAsync(
+      withRetry(
+        () => {
+          calls++;
+          return Promise.reject(error);
+        },
+        { deadline: Date.now() + 5000, signal: new AbortController().signal, baseDelayMs: 1 },
+      ),
+      { is: error },
+    );
+    return calls;
+  };
+  t.is(await attempts(limited()), 4, "no headers: retried");
+  t.is(await attempts(limited("5;w=21600")), 4, "some remain: retried");
+  t.is(await attempts(limited("0;w=21600")), 1, "none remain: not asked again");
+  t.is(await attempts(limited("0")), 1);
+  t.is(await attempts(limited("0;w=21600", 1)), 4, "a Retry-After is waited for");
+  t.is(await attempts(limited("10;w=21600")), 4, "10 is not 0");
+});

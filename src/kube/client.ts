@@ -139,13 +139,14 @@ export interface ReusingKubeConfig extends KubeConfig {
   requestTimeoutMs: number;
 }
 
+/** The ReusingKubeConfig class, made once the library is loaded. */
+let reusing: (new () => ReusingKubeConfig) | undefined;
+
 /** A new, empty ReusingKubeConfig (the library loaded now if it was not). */
 export function reusingKubeConfig(): ReusingKubeConfig {
   reusing ??= reusingClass(kubeLibrary().KubeConfig);
   return new reusing();
 }
-
-let reusing: (new () => ReusingKubeConfig) | undefined;
 
 function reusingClass(Base: typeof KubeConfig): new () => ReusingKubeConfig {
   return class extends Base implements ReusingKubeConfig {

@@ -1,4 +1,4 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { RegistryError } from "../../../src/registry/errors.ts";
 import { parseRetryAfter, withRetry } from "../../../src/registry/retry.ts";
 
@@ -18,24 +18,28 @@ test("transient failures are retried until success", async (t) => {
   t.is(calls, 3);
 });
 
+/** How many times withRetry tries an attempt that always fails with `error` (it must throw it). */
+async function attemptsFor(t: ExecutionContext, error: RegistryError): Promise<number> {
+  let calls = 0;
+  await t.throwsAsync(
+    withRetry(
+      () => {
+        calls++;
+        return Promise.reject(error);
+      },
+      { deadline: Date.now() + 5000, signal: new AbortController().signal, baseDelayMs: 1 },
+    ),
+    { is: error },
+  );
+  return calls;
+}
+
 test("a 500 and a 404 are not retried", async (t) => {
   for (const error of [
     transient(500),
     new RegistryError("ERR_REGISTRY_NOT_FOUND", "r.io", "gone", { status: 404 }),
-  ]) {
-    let calls = 0;
-    await t.throwsAsync(
-      withRetry(
-        () => {
-          calls++;
-          return Promise.reject(error);
-        },
-        { deadline: Date.now() + 5000, signal: new AbortController().signal, baseDelayMs: 1 },
-      ),
-      { is: error },
-    );
-    t.is(calls, 1);
-  }
+  ])
+    t.is(await attemptsFor(t, error), 1);
 });
 
 test("a Retry-After past the deadline ends the retries at once", async (t) => {
@@ -83,24 +87,10 @@ test("a 429 is retried, unless it says none remain and gives no Retry-After", as
       ...(remaining !== undefined && { rateLimit: { remaining, limit: "100;w=21600" } }),
       ...(retryAfterMs !== undefined && { retryAfterMs }),
     });
-  const attempts = async (error: RegistryError) => {
-    let calls = 0;
-    await t.throwsAsync(
-      withRetry(
-        () => {
-          calls++;
-          return Promise.reject(error);
-        },
-        { deadline: Date.now() + 5000, signal: new AbortController().signal, baseDelayMs: 1 },
-      ),
-      { is: error },
-    );
-    return calls;
-  };
-  t.is(await attempts(limited()), 4, "no headers: retried");
-  t.is(await attempts(limited("5;w=21600")), 4, "some remain: retried");
-  t.is(await attempts(limited("0;w=21600")), 1, "none remain: not asked again");
-  t.is(await attempts(limited("0")), 1);
-  t.is(await attempts(limited("0;w=21600", 1)), 4, "a Retry-After is waited for");
-  t.is(await attempts(limited("10;w=21600")), 4, "10 is not 0");
+  t.is(await attemptsFor(t, limited()), 4, "no headers: retried");
+  t.is(await attemptsFor(t, limited("5;w=21600")), 4, "some remain: retried");
+  t.is(await attemptsFor(t, limited("0;w=21600")), 1, "none remain: not asked again");
+  t.is(await attemptsFor(t, limited("0")), 1);
+  t.is(await attemptsFor(t, limited("0;w=21600", 1)), 4, "a Retry-After is waited for");
+  t.is(await attemptsFor(t, limited("10;w=21600")), 4, "10 is not 0");
 });

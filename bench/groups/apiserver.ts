@@ -280,16 +280,41 @@ async function untilCalled(
       ...pod,
       metadata: { ...pod.metadata, namespace, name: `probe-${probe}` },
     };
-    const answer = (await objects.create(object, undefined, "All")) as {
-      spec?: { containers?: { image: string }[] };
-    };
+    // A webhook the API server cannot call yet (its informer, its connections) fails the
+    // create: tried again until the deadline, the last failure said.
+    let failure: string | undefined;
+    const answer = (await objects.create(object, undefined, "All").catch((error: unknown) => {
+      failure = failureOf(error);
+      return {};
+    })) as { spec?: { containers?: { image: string }[] } };
     const after = await reviews(metricsUrl);
-    const pinned = (answer.spec?.containers ?? []).every((c) => c.image.includes("@sha256:"));
+    const pinned =
+      failure === undefined &&
+      (answer.spec?.containers ?? []).every((c) => c.image.includes("@sha256:"));
     if (after.mutate > before.mutate && after.validate > before.validate && pinned) return;
-    if (Date.now() > deadline) throw new Error("the API server never called digestpin's webhooks");
-    ctx.log("apiserver: waiting for the API server to call digestpin");
+    if (Date.now() > deadline)
+      throw new Error(
+        `the API server never called the webhooks for ${namespace}${failure === undefined ? "" : ` (last: ${failure})`}`,
+      );
+    ctx.log(
+      `apiserver: waiting for the API server to call the webhooks${failure === undefined ? "" : ` (${failure})`}`,
+    );
     await sleep(200);
   }
+}
+
+/** An API error's message (the Status in its body when there is one), on one line. */
+function failureOf(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === "string")
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === "string") return status.message;
+    } catch {
+      // not JSON: the error's own message below
+    }
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
 }
 
 interface RunSpec {

@@ -10,9 +10,10 @@ export interface Teardown {
   teardown(fn: () => Promise<void> | void): void;
 }
 
-/** A fresh directory under the system temp dir, removed on teardown. */
+/** A fresh directory under the system temp dir, removed on teardown (kept when KEEP_TMP is set). */
 export async function tempDir(t: Teardown, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `digestpin-${prefix}-`));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  if (process.env.KEEP_TMP === undefined)
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }

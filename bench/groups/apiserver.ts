@@ -447,8 +447,7 @@ function splitTable(runs: ReadonlyMap<string, readonly Run[]>): Table {
     ];
   });
   return {
-    title:
-      "5b. Through the API server: where the added time goes (means per request, with digestpin)",
+    title: "5b. Through the API server: where the added time goes (means per request)",
     columns: [
       "operation",
       "mutating call ms",

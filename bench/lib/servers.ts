@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -202,9 +203,17 @@ export async function startPeer(options: PeerOptions): Promise<Target> {
  * Logs go to their own directory: a file-policy digestpin watches its policy file's directory,
  * and a log written next to it would make it re-read the policy on every line.
  */
+/**
+ * A new log file for a process named `name`: `name.log`, or `name-2.log`… when a process of
+ * that name ran before in this run (a log is read for what the process says, e.g. its URL:
+ * never an earlier process's lines).
+ */
 async function logFile(dir: string, name: string): Promise<string> {
   await mkdir(join(dir, "logs"), { recursive: true });
-  return join(dir, "logs", `${name}.log`);
+  for (let n = 1; ; n++) {
+    const file = join(dir, "logs", n === 1 ? `${name}.log` : `${name}-${n}.log`);
+    if (!existsSync(file)) return file;
+  }
 }
 
 async function waitForPort(port: number, child: Child): Promise<void> {

@@ -80,7 +80,14 @@ const server = createServer(
       const body = Buffer.concat(chunks);
       const review = JSON.parse(body.toString("utf8")) as Review;
       if (fixed !== undefined) send(fixed);
-      else void replayed((request.url ?? "").split("?")[0] ?? "", body, review).then(send);
+      else
+        replayed((request.url ?? "").split("?")[0] ?? "", body, review).then(
+          send,
+          (error: unknown) => {
+            // digestpin could not be asked: the API server sees a 502 (the bench says why).
+            response.writeHead(502).end(String(error));
+          },
+        );
     });
     const send = (bytes: Buffer | string) => {
       response.writeHead(200, {

@@ -1,19 +1,16 @@
 import { tryParseReference, type ImageReference } from "../reference/index.ts";
 import {
+  parseRateLimit,
   RegistryError,
   type ManifestTree,
+  type RateLimit,
   type RateLimitHeaders,
   type RepositoryName,
 } from "../registry/index.ts";
 import type { PinRecord } from "../policy/index.ts";
 import { summarizeChange } from "./change.ts";
 import { compareImageFiles, type OpenLayer } from "./files.ts";
-import {
-  DEFAULT_WAIT_MS,
-  parseRateLimit,
-  type RateLimit,
-  type RateLimitObservation,
-} from "./rate-limit.ts";
+import { DEFAULT_WAIT_MS, type RateLimitObservation } from "./rate-limit.ts";
 import { runPass } from "./schedule.ts";
 import type { CheckResult, MovedTag } from "./report.ts";
 
@@ -80,11 +77,12 @@ export async function checkPin(
     const message = error instanceof Error ? error.message : String(error);
     // A 429 waits for its Retry-After; without one, for what its rate-limit headers say, read
     // as nothing left (the window's reset or length); with neither, for DEFAULT_WAIT_MS.
-    const limited = code === "ERR_REGISTRY_RATE_LIMITED" && error instanceof RegistryError;
+    const limited = error instanceof RegistryError && code === "ERR_REGISTRY_RATE_LIMITED";
     const stated = limited ? parseRateLimit(error.rateLimit) : undefined;
-    const retryAfterMs = !(error instanceof RegistryError)
-      ? undefined
-      : (error.retryAfterMs ?? (limited && stated === undefined ? DEFAULT_WAIT_MS : undefined));
+    const retryAfterMs =
+      error instanceof RegistryError
+        ? (error.retryAfterMs ?? (limited && stated === undefined ? DEFAULT_WAIT_MS : undefined))
+        : undefined;
     const rateLimit =
       stated !== undefined && retryAfterMs === undefined ? { ...stated, remaining: 0 } : undefined;
     return {

@@ -17,10 +17,8 @@ export {
 export {
   decideRateLimit,
   DEFAULT_WAIT_MS,
-  parseRateLimit,
   reserveOf,
   RESERVE_SHARE,
-  type RateLimit,
   type RateLimitDecision,
   type RateLimitObservation,
 } from "./rate-limit.ts";

@@ -1,4 +1,5 @@
-import { decideRateLimit, type RateLimit, type RateLimitObservation } from "./rate-limit.ts";
+import type { RateLimit } from "../registry/index.ts";
+import { decideRateLimit, type RateLimitObservation } from "./rate-limit.ts";
 
 /**
  * When each of `count` requests of one scan starts, in milliseconds from the scan's start:

@@ -62,10 +62,11 @@ export class ConfigMaps {
     labels: Readonly<Record<string, string>>,
     data: Readonly<Record<string, string>>,
   ): Promise<V1ConfigMap> {
-    const body = Object.assign(new (kubeLibrary().V1ConfigMap)(), {
+    const { V1ConfigMap, V1ObjectMeta } = kubeLibrary();
+    const body = Object.assign(new V1ConfigMap(), {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: Object.assign(new (kubeLibrary().V1ObjectMeta)(), {
+      metadata: Object.assign(new V1ObjectMeta(), {
         name,
         namespace: this.namespace,
         labels: { ...labels },
@@ -86,10 +87,11 @@ export class ConfigMaps {
     data: Readonly<Record<string, string>>,
     labels: Readonly<Record<string, string>> = {},
   ): Promise<V1ConfigMap> {
+    const { V1ConfigMap, V1ObjectMeta } = kubeLibrary();
     const name = current.metadata?.name ?? "";
-    const body = Object.assign(new (kubeLibrary().V1ConfigMap)(), structuredClone(current));
+    const body = Object.assign(new V1ConfigMap(), structuredClone(current));
     body.data = { ...current.data, ...data };
-    body.metadata ??= new (kubeLibrary().V1ObjectMeta)();
+    body.metadata ??= new V1ObjectMeta();
     body.metadata.labels = { ...current.metadata?.labels, ...labels };
     return this.#conflicts(name, () =>
       this.#api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body }),
@@ -101,6 +103,7 @@ export class ConfigMaps {
    * one already gone is fine.
    */
   async delete(current: V1ConfigMap): Promise<void> {
+    const { V1DeleteOptions, V1Preconditions } = kubeLibrary();
     const name = current.metadata?.name ?? "";
     const resourceVersion = current.metadata?.resourceVersion;
     try {
@@ -108,8 +111,8 @@ export class ConfigMaps {
         this.#api.deleteNamespacedConfigMap({
           name,
           namespace: this.namespace,
-          body: Object.assign(new (kubeLibrary().V1DeleteOptions)(), {
-            preconditions: Object.assign(new (kubeLibrary().V1Preconditions)(), {
+          body: Object.assign(new V1DeleteOptions(), {
+            preconditions: Object.assign(new V1Preconditions(), {
               ...(resourceVersion !== undefined && { resourceVersion }),
             }),
           }),

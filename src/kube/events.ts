@@ -66,11 +66,12 @@ export class EventRecorder {
   }
 
   async warning(subject: EventSubject, reason: string, message: string): Promise<void> {
+    const { CoreV1Event, V1EventSource, V1ObjectMeta, V1ObjectReference } = kubeLibrary();
     const { namespace, name } = subject;
     const now = this.#now();
     const text =
       message.length <= MESSAGE_LIMIT ? message : `${message.slice(0, MESSAGE_LIMIT - 1)}…`;
-    const involved = Object.assign(new (kubeLibrary().V1ObjectReference)(), {
+    const involved = Object.assign(new V1ObjectReference(), {
       apiVersion: subject.apiVersion,
       kind: subject.kind,
       namespace,
@@ -78,8 +79,8 @@ export class EventRecorder {
       ...(subject.uid !== undefined && subject.uid !== "" && { uid: subject.uid }),
       ...(subject.resourceVersion !== undefined && { resourceVersion: subject.resourceVersion }),
     });
-    const body = Object.assign(new (kubeLibrary().CoreV1Event)(), {
-      metadata: Object.assign(new (kubeLibrary().V1ObjectMeta)(), {
+    const body = Object.assign(new CoreV1Event(), {
+      metadata: Object.assign(new V1ObjectMeta(), {
         name: `${eventNamePrefix(name)}.${randomBytes(8).toString("hex")}`,
         namespace,
       }),
@@ -90,7 +91,7 @@ export class EventRecorder {
       count: 1,
       firstTimestamp: now,
       lastTimestamp: now,
-      source: Object.assign(new (kubeLibrary().V1EventSource)(), { component: this.#component }),
+      source: Object.assign(new V1EventSource(), { component: this.#component }),
       reportingComponent: this.#component,
       reportingInstance: this.#instance ?? "",
     });

@@ -186,23 +186,22 @@ export class LeaderElection {
 
   /** The Lease held by this candidate, renewed now (`current`: as read, else a new one). */
   #leaseBody(current: V1Lease | undefined, now: number): V1Lease {
+    const { V1Lease, V1LeaseSpec, V1MicroTime, V1ObjectMeta } = kubeLibrary();
     const { namespace, name, identity } = this.#options;
     const previous = current?.spec;
     const taken = previous?.holderIdentity !== identity;
-    const spec = Object.assign(new (kubeLibrary().V1LeaseSpec)(), {
+    const spec = Object.assign(new V1LeaseSpec(), {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.#durationMs / 1000),
-      acquireTime: taken
-        ? new (kubeLibrary().V1MicroTime)(now)
-        : (previous.acquireTime ?? new (kubeLibrary().V1MicroTime)(now)),
-      renewTime: new (kubeLibrary().V1MicroTime)(now),
+      acquireTime: taken ? new V1MicroTime(now) : (previous.acquireTime ?? new V1MicroTime(now)),
+      renewTime: new V1MicroTime(now),
       leaseTransitions:
         (previous?.leaseTransitions ?? 0) + (taken && current !== undefined ? 1 : 0),
     });
-    return Object.assign(new (kubeLibrary().V1Lease)(), {
+    return Object.assign(new V1Lease(), {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
-      metadata: Object.assign(new (kubeLibrary().V1ObjectMeta)(), {
+      metadata: Object.assign(new V1ObjectMeta(), {
         name,
         namespace,
         ...(current?.metadata?.resourceVersion !== undefined && {
@@ -215,11 +214,12 @@ export class LeaderElection {
 
   /** Gives the Lease up (no holder), if this candidate still holds it. */
   async #release(): Promise<void> {
+    const { V1LeaseSpec } = kubeLibrary();
     const { namespace, name, identity } = this.#options;
     const lease = await this.#read();
     if (lease?.spec?.holderIdentity !== identity) return;
     const body = this.#leaseBody(lease, this.#now());
-    body.spec = Object.assign(new (kubeLibrary().V1LeaseSpec)(), lease.spec, {
+    body.spec = Object.assign(new V1LeaseSpec(), lease.spec, {
       holderIdentity: "",
       leaseDurationSeconds: 1,
     });

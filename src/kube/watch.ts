@@ -46,9 +46,10 @@ export function watchObjects<T extends KubernetesObject>(
 ): ObjectWatch<T> {
   const { kubeConfig, path, labelSelector, fieldSelector, onChange, what, namespace } = options;
   const logger = options.logger ?? silentLogger();
-  const informer = new (kubeLibrary().ListWatch)<T>(
+  const { ListWatch, Watch } = kubeLibrary();
+  const informer = new ListWatch<T>(
     path,
-    new (kubeLibrary().Watch)(kubeConfig),
+    new Watch(kubeConfig),
     options.list,
     false,
     labelSelector,

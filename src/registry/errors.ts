@@ -1,4 +1,5 @@
 import { DigestpinError } from "../errors.ts";
+import { parseRateLimit, type RateLimitHeaders } from "./rate-limit-headers.ts";
 
 /** Why a registry call failed; each code maps to something an operator can act on. */
 export type RegistryErrorCode =
@@ -28,16 +29,6 @@ const UNAVAILABLE: ReadonlySet<RegistryErrorCode> = new Set([
   "ERR_REGISTRY_UNREACHABLE",
   "ERR_REGISTRY_SERVER",
 ]);
-
-/** A registry's rate-limit headers, unparsed (Docker Hub: `ratelimit-remaining: 76;w=21600`). */
-export interface RateLimitHeaders {
-  readonly limit?: string | undefined;
-  readonly remaining?: string | undefined;
-  readonly reset?: string | undefined;
-}
-
-/** A `ratelimit-remaining` of 0 (`0`, `0;w=21600`, `0, 5;w=60`: the first policy spent). */
-const NONE_REMAINING = /^\s*0\s*(?:[;,]|$)/;
 
 /** Server statuses worth another attempt: the gateway or the service is briefly down. */
 const RETRIABLE_STATUS: ReadonlySet<number> = new Set([502, 503, 504]);
@@ -78,9 +69,7 @@ export class RegistryError extends DigestpinError {
     // A 429 saying none remain (Docker Hub's spent quota: `ratelimit-remaining: 0;w=21600`)
     // resets in hours, not in a retry's backoff: asking again only spends requests.
     if (this.code === "ERR_REGISTRY_RATE_LIMITED")
-      return (
-        this.retryAfterMs !== undefined || !NONE_REMAINING.test(this.rateLimit?.remaining ?? "")
-      );
+      return this.retryAfterMs !== undefined || parseRateLimit(this.rateLimit)?.remaining !== 0;
     return this.code === "ERR_REGISTRY_UNREACHABLE";
   }
 }

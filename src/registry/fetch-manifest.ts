@@ -2,7 +2,7 @@ import type { Authenticator } from "./auth.ts";
 import { authorizedRequest } from "./authorized-request.ts";
 import type { Credential } from "./credentials.ts";
 import type { RegistryEndpoint } from "./endpoints.ts";
-import { RegistryError, type RateLimitHeaders } from "./errors.ts";
+import { RegistryError } from "./errors.ts";
 import { discard, readCapped, type HttpResponse } from "./http.ts";
 import { digestOf, summarizeManifest, type PlatformDigest } from "./manifest.ts";
 import {
@@ -11,7 +11,7 @@ import {
   isManifestMediaType,
   MANIFEST_ACCEPT,
 } from "./media-types.ts";
-import { rateLimitHeaders } from "./status.ts";
+import { rateLimitHeaders, type RateLimitHeaders } from "./rate-limit-headers.ts";
 
 /** What a registry serves for a tag (or digest) right now. */
 export interface ManifestAnswer {

@@ -1,6 +1,7 @@
 // The OCI distribution client (undici): resolve tags, read manifests, trees and blobs, with
 // auth, credentials, address guards, retries, deadlines and a coalescing cache.
-export { RegistryError, type RateLimitHeaders } from "./errors.ts";
+export { RegistryError } from "./errors.ts";
+export { parseRateLimit, type RateLimit, type RateLimitHeaders } from "./rate-limit-headers.ts";
 export {
   Resolver,
   type ResolveOptions,

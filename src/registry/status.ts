@@ -1,5 +1,6 @@
-import { RegistryError, type RateLimitHeaders } from "./errors.ts";
+import { RegistryError } from "./errors.ts";
 import type { HttpResponse } from "./http.ts";
+import { rateLimitHeaders } from "./rate-limit-headers.ts";
 import { parseRetryAfter } from "./retry.ts";
 
 /**
@@ -72,12 +73,4 @@ export function statusError(
         { status },
       );
   }
-}
-
-/** A response's rate-limit headers, when it has `ratelimit-remaining` (read by the drift scan). */
-export function rateLimitHeaders(response: HttpResponse): RateLimitHeaders | undefined {
-  const { headers } = response;
-  const remaining = headers["ratelimit-remaining"];
-  if (remaining === undefined) return undefined;
-  return { remaining, limit: headers["ratelimit-limit"], reset: headers["ratelimit-reset"] };
 }

@@ -3,11 +3,10 @@ import fc from "fast-check";
 import {
   decideRateLimit,
   DEFAULT_WAIT_MS,
-  parseRateLimit,
   reserveOf,
-  type RateLimit,
   type RateLimitObservation,
 } from "../../../src/drift/index.ts";
+import { parseRateLimit, type RateLimit } from "../../../src/registry/index.ts";
 
 // The drift scan's reading of rate-limit headers (Docker Hub's `ratelimit-remaining: 76;w=21600`)
 // and its decision to ask a registry now or wait: examples, then properties over any input.

@@ -3,6 +3,7 @@ import { watchConfigMaps, type ConfigMapWatch, type EventRecorder } from "../kub
 import { silentLogger, type Logger } from "../observability/index.ts";
 import {
   PolicyAssembler,
+  collectGarbage,
   configMapSource,
   DocumentCache,
   DocumentParser,
@@ -167,6 +168,9 @@ export class ConfigMapPolicySource implements PolicySource {
         : this.#parse(policyMap, POLICY_KEY, "Policy", atOnce),
       ...pinMaps.map((cm) => this.#parse(cm, PINS_KEY, "Pins", atOnce)),
     ]);
+    // A first load's garbage, collected before merging and after (see collectGarbage): nothing
+    // is served yet, so this stalls no review, and an idle webhook would keep it for good.
+    if (atOnce) collectGarbage();
     const assembled = this.#assembler.assemble(policy, pins);
     if (!assembled.ok && again === undefined && this.#parser.differences > 0) {
       // Pins read as differences may carry the line they had before: read everything whole once
@@ -179,6 +183,7 @@ export class ConfigMapPolicySource implements PolicySource {
     }
     if (assembled.ok) {
       this.#holder.accept(assembled.policy);
+      if (atOnce) collectGarbage();
       return;
     }
     this.#holder.reject(assembled.issues);

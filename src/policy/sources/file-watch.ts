@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import { stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 
 export interface FileWatchOptions {
   /** Quiet time after the last event before `onChange` runs (an editor writes in bursts). */
@@ -13,7 +13,11 @@ export interface FileWatchOptions {
  * Calls `onChange` after `files` may have changed. It watches their directories, not the files:
  * an editor's or Kubernetes' atomic replace (write a new file, rename it over the old one, or
  * swap a symlink) gives the path a new inode that a watch on the old one would never see. A
- * poll of each file's inode, size and mtime backs the events up. Returns a stop function.
+ * poll of each file's inode, size and mtime backs the events up. Only events that name one of
+ * the files, or a name starting with ".." (the `..data` symlink Kubernetes swaps in a mounted
+ * ConfigMap or Secret), count: a log or anything else written in the same directory reads no
+ * file again (a 100,000-pin file would otherwise be read by the worker, and its memory spent,
+ * for every line logged beside it). Returns a stop function.
  */
 export function watchFiles(
   files: readonly string[],
@@ -28,9 +32,17 @@ export function watchFiles(
     timer.unref();
   };
   const watchers: FSWatcher[] = [];
-  for (const dir of new Set(files.map((file) => dirname(file)))) {
+  const names = new Map<string, Set<string>>();
+  for (const file of files) {
+    const dir = dirname(file);
+    names.set(dir, (names.get(dir) ?? new Set()).add(basename(file)));
+  }
+  for (const [dir, watched] of names) {
+    const onEvent = (_event: string, name: string | null): void => {
+      if (name === null || watched.has(name) || name.startsWith("..")) schedule();
+    };
     try {
-      const watcher = watch(dir, { persistent: false }, schedule);
+      const watcher = watch(dir, { persistent: false }, onEvent);
       watcher.on("error", () => undefined); // the poll still notices changes
       watchers.push(watcher);
     } catch {

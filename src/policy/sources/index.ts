@@ -3,6 +3,7 @@
 export type { PolicyListener, PolicySource } from "./source.ts";
 export { PolicyHolder, type PolicyHolderOptions, type PolicyReport } from "./policy-holder.ts";
 export { assemblePolicy, PolicyAssembler, unreadable, type AssembleResult } from "./assemble.ts";
+export { collectGarbage } from "./collect-garbage.ts";
 export { DocumentCache } from "./document-cache.ts";
 export { DocumentParser } from "./document-parser.ts";
 export { FilePolicySource, type FileSourceOptions } from "./file-source.ts";

@@ -6,8 +6,7 @@ let gc: (() => void) | undefined | null = null;
 
 /**
  * A full garbage collection, for the moments when one costs no review anything and gives much
- * back: at the end of a first load (nothing is served yet) and in the parse worker after a
- * check (a thread no review waits on). Otherwise V8 keeps the garbage a 100,000-pin load leaves
+ * back: during and at the end of a first load (nothing is served yet). Otherwise V8 keeps the garbage a 100,000-pin load leaves
  * (about 140 MB) until allocation pressure brings a full collection, which an idle webhook
  * never does. The function is had as jest's leak detector has it (the flag, then a context).
  */

@@ -12,7 +12,6 @@ import {
   type DocumentKind,
   type PlainDocument,
 } from "../document/index.ts";
-import { collectGarbage } from "./collect-garbage.ts";
 import { utf8, type ParseAnswer, type ParseRequest } from "./parse-messages.ts";
 import { DeltaEncoder } from "./pin-delta.ts";
 
@@ -36,12 +35,7 @@ try {
 }
 
 parentPort?.on("message", (request: ParseRequest) => {
-  const answer = (reply: ParseAnswer) => {
-    parentPort?.postMessage(reply);
-    // What the check left is garbage now: collected here, where it stalls no review, instead of
-    // growing this thread's heap to its limit (at 100,000 pins, 100 MB held for nothing).
-    if ("json" in reply) collectGarbage();
-  };
+  const answer = (reply: ParseAnswer) => parentPort?.postMessage(reply);
   try {
     if (request.kind === "forget") {
       encoder.forget();

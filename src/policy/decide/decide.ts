@@ -2,6 +2,7 @@ import { invariantBroken } from "../../errors.ts";
 import { pinKeyOf, tryParseReference, type ParseResult } from "../../reference/index.ts";
 import { decideDigestReference } from "./decide-digest.ts";
 import { decideTagReference } from "./decide-tag.ts";
+import { DecisionMemo } from "./decision-memo.ts";
 import type {
   DecideResult,
   Decision,
@@ -62,9 +63,13 @@ function decideParsed(
   return decideTagReference({ image, ref, key, context, policy }, observed);
 }
 
+/** decideWith's results per policy generation (they do not depend on who shares it). */
+const DECISIONS = new DecisionMemo();
+
 /**
  * decide() with the registry asked through `lookup` when needed (at most once). `lookup` must
- * not throw: it reports failures as `{ error }` observations.
+ * not throw: it reports failures as `{ error }` observations. Results come from DECISIONS when
+ * the same image was decided in the same context under the same policy (and digest) before.
  */
 export async function decideWith(
   image: string,
@@ -72,10 +77,18 @@ export async function decideWith(
   policy: Policy,
   lookup: (request: LookupRequest) => Promise<RegistryObservation>,
 ): Promise<Decision> {
-  const parsed = tryParseReference(image);
-  const first = decideParsed(image, parsed, context, policy);
-  if (first.action !== "lookup") return first;
-  const second = decideParsed(image, parsed, context, policy, await lookup(first));
-  if (second.action === "lookup") throw invariantBroken("decide() asked for a lookup twice");
-  return second;
+  const { key, first } = DECISIONS.first(image, context, policy, () => {
+    const parsed = tryParseReference(image);
+    return { parsed, result: decideParsed(image, parsed, context, policy) };
+  });
+  if (first.result.action !== "lookup") return first.result;
+  const observed = await lookup(first.result);
+  const decideAgain = (): Decision => {
+    const second = decideParsed(image, first.parsed, context, policy, observed);
+    if (second.action === "lookup") throw invariantBroken("decide() asked for a lookup twice");
+    return second;
+  };
+  return "digest" in observed
+    ? DECISIONS.second(key, observed.digest, policy, decideAgain)
+    : decideAgain();
 }

@@ -36,7 +36,7 @@ export interface ImageFactsSource {
 export interface FactsContext {
   /** Epoch ms by which the review must be answered. */
   readonly deadline: number;
-  readonly keychain: () => Promise<Keychain>;
+  readonly keychain: () => Keychain | Promise<Keychain>;
   readonly now: () => number;
   /** What the registry said the tag points at, when decide() asked. */
   readonly observed: RegistryObservation | undefined;
@@ -57,25 +57,27 @@ const NOTE_BUDGET_MS = 2_000;
  *
  * Everything else is returned as it is, at once: the hot path reads nothing more.
  */
-export async function applyImageFacts(
+export function applyImageFacts(
   decision: Decision,
   policy: Policy,
   facts: ImageFactsSource,
   context: FactsContext,
-): Promise<Decision> {
+): Decision | Promise<Decision> {
   const digest = admittedDigest(decision);
+  const reference = decision.reference;
   if (
     policy.settings.baseImages === "require-pinned" &&
     digest !== undefined &&
-    decision.reference !== null
+    reference !== null
   ) {
-    const observed = await observeBases(facts, decision.reference, digest, context);
-    return decideBase(decision, digest, policy, observed);
+    return observeBases(facts, reference, digest, context).then((observed) =>
+      decideBase(decision, digest, policy, observed),
+    );
   }
-  if (decision.reason === "drift" && decision.wouldDeny && decision.reference !== null) {
+  if (decision.reason === "drift" && decision.wouldDeny && reference !== null) {
     return withDriftNote(decision, policy, facts, context);
   }
-  return decision;
+  return decision; // at once: no fact to read
 }
 
 async function observeBases(

@@ -14,7 +14,7 @@ import { judgeImages, type ResolveFn } from "./judge.ts";
 import { asksValidateOnly, controllerOf, VALIDATE_ONLY_LABEL } from "./object-meta.ts";
 import { reviewPolicyConfigMap, type PolicyLocation } from "./policy-configmap.ts";
 import { requireDigest } from "./require-digests.ts";
-import { moveApprovedPins, recordFirstUses, type PinWriters } from "./record-pins.ts";
+import { writePins, type PinWriters } from "./record-pins.ts";
 import type { Judged } from "./respond.ts";
 import { RESPONSES } from "./response-memo.ts";
 import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
@@ -27,7 +27,7 @@ export interface AdmissionDeps extends PinWriters {
   readonly policy: () => Policy | undefined;
   readonly resolve: ResolveFn;
   /** Registry credentials for a review (its pod's pull secrets …). */
-  readonly keychainFor: (request: AdmissionRequest) => Promise<Keychain>;
+  readonly keychainFor: (request: AdmissionRequest) => Keychain | Promise<Keychain>;
   /** Finds and verifies cosign signatures (`signatures` rules); absent: none is ever read. */
   readonly verifySignatures?: VerifySignaturesFn;
   readonly mutateTemplates: boolean;
@@ -42,24 +42,28 @@ export interface AdmissionDeps extends PinWriters {
    * The labels of a namespace (for `namespaces` rules and the validate-only label); absent:
    * only its name is known (`kubernetes.io/metadata.name`).
    */
-  readonly namespaceLabels?: (namespace: string) => Promise<Labels | undefined>;
+  readonly namespaceLabels?: (
+    namespace: string,
+  ) => Labels | undefined | Promise<Labels | undefined>;
 }
 
 export interface ReviewOutcome {
   readonly response: AdmissionResponse;
   readonly judged: readonly Judged[];
   readonly role: Role;
+  /** The AdmissionReview of `response` as JSON, when it was encoded already (the memo's). */
+  readonly json?: string;
 }
 
 /**
  * Answers one AdmissionReview request for an endpoint: finds the images the request changes,
  * decides each by the policy, and builds the response (patch, denial, warnings, audit notes).
  */
-export async function handleReview(
+export function handleReview(
   endpoint: ReviewEndpoint,
   request: AdmissionRequest,
   deps: AdmissionDeps,
-): Promise<ReviewOutcome> {
+): ReviewOutcome | Promise<ReviewOutcome> {
   if (
     endpoint === "validate" &&
     request.kind.kind === "ConfigMap" &&
@@ -91,19 +95,24 @@ export async function handleReview(
     };
   }
   const namespace = request.namespace ?? "";
-  // Kubernetes labels every namespace with its name; when its labels cannot be read, that is
-  // all that is known (and the policy's own settings apply unless a rule selects by name).
-  const labels = {
-    ...nameOnlyLabels(namespace),
-    ...(await deps.namespaceLabels?.(namespace)),
+  const known = deps.namespaceLabels?.(namespace);
+  const inNamespace = (found: Labels | undefined): ReviewOutcome | Promise<ReviewOutcome> => {
+    // Kubernetes labels every namespace with its name; when its labels cannot be read, that is
+    // all that is known (and the policy's own settings apply unless a rule selects by name).
+    const labels = { ...nameOnlyLabels(namespace), ...found };
+    const policy = policyInNamespace(loaded, labels);
+    const validateOnly =
+      policy.settings.rewrite === "none" ||
+      labels[VALIDATE_ONLY_LABEL] === "true" ||
+      asksValidateOnly(request.kind.kind, request.object);
+    const judged = judge(effectiveRole(role, validateOnly), slots, request, policy, deps);
+    const answer = (judged: Judged[]): ReviewOutcome => {
+      const { response, json } = RESPONSES.answer(request, judged);
+      return { response, judged, role, json };
+    };
+    return judged instanceof Promise ? judged.then(answer) : answer(judged);
   };
-  const policy = policyInNamespace(loaded, labels);
-  const validateOnly =
-    policy.settings.rewrite === "none" ||
-    labels[VALIDATE_ONLY_LABEL] === "true" ||
-    asksValidateOnly(request.kind.kind, request.object);
-  const judged = await judge(effectiveRole(role, validateOnly), slots, request, policy, deps);
-  return { response: RESPONSES.answer(request, judged), judged, role };
+  return known instanceof Promise ? known.then(inNamespace) : inNamespace(known);
 }
 
 /**
@@ -127,19 +136,20 @@ const TAG_SERVES_DIGEST: ReadonlySet<DecisionReason> = new Set([
   "signature-approved",
 ]);
 
-async function judge(
+/** The images judged, at once when no decision waits on anything (see judgeImages). */
+function judge(
   role: Role | "validate-only",
   slots: readonly ImageSlot[],
   request: AdmissionRequest,
   policy: Policy,
   deps: AdmissionDeps,
-): Promise<Judged[]> {
+): Judged[] | Promise<Judged[]> {
   const namespace = request.namespace ?? "";
   if (role === "require-digests") {
     return slots.map((slot) => ({ slot, decision: requireDigest(slot.image, namespace, policy) }));
   }
-  let keychain: Promise<Keychain> | undefined;
-  const decisions = await judgeImages(
+  let keychain: Keychain | Promise<Keychain> | undefined;
+  const decisions = judgeImages(
     slots.map((s) => s.image),
     {
       namespace,
@@ -154,14 +164,26 @@ async function judge(
     deps.facts,
     deps.verifySignatures,
   );
-  const recorded = await recordFirstUses(decisions, request.dryRun, deps);
-  for (const [image, decision] of await moveApprovedPins(decisions, request.dryRun, deps)) {
-    recorded.set(image, decision);
-  }
+  const recordPins = (decisions: Decision[]): Judged[] | Promise<Judged[]> => {
+    const writes = writePins(decisions, request.dryRun, deps);
+    return writes === undefined
+      ? judgedSlots(role, slots, decisions, undefined)
+      : writes.then((recorded) => judgedSlots(role, slots, decisions, recorded));
+  };
+  return decisions instanceof Promise ? decisions.then(recordPins) : recordPins(decisions);
+}
+
+/** Each slot with its decision: the one a pin write replaced, and as its role leaves it. */
+function judgedSlots(
+  role: Role | "validate-only",
+  slots: readonly ImageSlot[],
+  decisions: readonly Decision[],
+  recorded: ReadonlyMap<string, Decision> | undefined,
+): Judged[] {
   return slots.map((slot, i) => {
     const judged = decisions[i];
     if (judged === undefined) throw invariantBroken("no decision for an image");
-    const decision = recorded.get(slot.image) ?? judged;
+    const decision = recorded?.get(slot.image) ?? judged;
     // A template is judged as written and left unchanged: what would be rewritten is admitted.
     // Validate-only leaves a tag that serves the admitted digest; only the pin of a moved tag
     // (or of an unreachable registry) is still written, since the tag would pull other bytes.

@@ -10,17 +10,20 @@ import type { Keychain, ManifestAnswer, ResolveOptions } from "../registry/index
 import { applyImageFacts, registryFailure, type ImageFactsSource } from "./facts.ts";
 import { applySignatureFacts, type VerifySignaturesFn } from "./signature-facts.ts";
 
-/** Asks a registry which digest it serves (the Resolver's `resolve`, injected). */
+/**
+ * Asks a registry which digest it serves (the PolicyResolver's `resolveNow`, injected): a
+ * cached answer at once, otherwise the promise of the registry's.
+ */
 export type ResolveFn = (
   reference: ImageReference,
   options: ResolveOptions,
-) => Promise<ManifestAnswer>;
+) => ManifestAnswer | Promise<ManifestAnswer>;
 
 export interface JudgeContext extends DecisionContext {
   /** Epoch ms by which every registry answer must be in. */
   readonly deadline: number;
   /** Credentials for the review, fetched only if some image needs the registry. */
-  readonly keychain: () => Promise<Keychain>;
+  readonly keychain: () => Keychain | Promise<Keychain>;
   readonly now?: () => number;
 }
 
@@ -28,62 +31,78 @@ export interface JudgeContext extends DecisionContext {
  * decide() for each image of a review, in order (once per distinct image), asking registries
  * concurrently where the decision needs to know what a tag points at now. Never throws: a
  * registry or credential failure is an observation decide() turns into the policy's answer.
+ * The decisions come at once, not as a promise, when every answer they need is at hand (the
+ * registry's cached, credentials read, no facts or signatures to read): the warm review then
+ * waits on nothing; anything else is awaited as before, with the same outcome.
  */
-export async function judgeImages(
+export function judgeImages(
   images: readonly string[],
   context: JudgeContext,
   policy: Policy,
   resolve: ResolveFn,
   facts?: ImageFactsSource,
   verifySignatures?: VerifySignaturesFn,
-): Promise<Decision[]> {
-  const once = new Map<string, Promise<Decision>>();
-  const decideOnce = (image: string): Promise<Decision> => {
+): Decision[] | Promise<Decision[]> {
+  const once = new Map<string, Decision | Promise<Decision>>();
+  const decisions = images.map((image) => {
     let decision = once.get(image);
     if (decision === undefined) {
       decision = decideImage(image, context, policy, resolve, facts, verifySignatures);
       once.set(image, decision);
     }
     return decision;
-  };
-  return Promise.all(images.map(decideOnce));
+  });
+  if (!decisions.some((d) => d instanceof Promise)) return decisions as Decision[];
+  return Promise.all(decisions.map((d) => Promise.resolve(d)));
 }
 
-/** decide(), then what facts about the image change (only asked for when needed; see decide-facts.ts). */
-async function decideImage(
+/** decide(), then what facts about the image change (only asked for when needed; see facts.ts). */
+function decideImage(
   image: string,
   context: JudgeContext,
   policy: Policy,
   resolve: ResolveFn,
   facts: ImageFactsSource | undefined,
   verifySignatures?: VerifySignaturesFn,
-): Promise<Decision> {
+): Decision | Promise<Decision> {
   let observed: RegistryObservation | undefined;
-  const decided = await decideWith(image, context, policy, async (request) => {
-    observed = await observe(request.reference, context, resolve);
-    return observed;
+  const decided = decideWith(image, context, policy, (request) => {
+    const observation = observe(request.reference, context, resolve);
+    if (!(observation instanceof Promise)) return (observed = observation);
+    return observation.then((answer) => (observed = answer));
   });
+  const withFacts = (decided: Decision): Decision | Promise<Decision> => {
+    if (facts === undefined) return decided;
+    const { deadline, keychain } = context;
+    const now = context.now ?? Date.now;
+    return applyImageFacts(decided, policy, facts, { deadline, keychain, now, observed });
+  };
   // Signatures first: an approval changes the digest whose bases and layers are checked.
-  const decision =
-    verifySignatures === undefined
-      ? decided
-      : await applySignatureFacts(decided, policy, verifySignatures, context);
-  if (facts === undefined) return decision;
-  const { deadline, keychain } = context;
-  const now = context.now ?? Date.now;
-  return applyImageFacts(decision, policy, facts, { deadline, keychain, now, observed });
+  const withSignatures = (decided: Decision): Decision | Promise<Decision> => {
+    const signed =
+      verifySignatures === undefined
+        ? decided
+        : applySignatureFacts(decided, policy, verifySignatures, context);
+    return signed instanceof Promise ? signed.then(withFacts) : withFacts(signed);
+  };
+  return decided instanceof Promise ? decided.then(withSignatures) : withSignatures(decided);
 }
 
-async function observe(
+/** What the registry serves for `reference`: at once from its cache, else when it answers. */
+function observe(
   reference: ImageReference,
   context: JudgeContext,
   resolve: ResolveFn,
-): Promise<RegistryObservation> {
+): RegistryObservation | Promise<RegistryObservation> {
+  const failed = (error: unknown): RegistryObservation => ({ error: registryFailure(error) });
+  const served = (answer: ManifestAnswer): RegistryObservation => ({ digest: answer.digest });
   try {
-    const keychain = await context.keychain();
-    const answer = await resolve(reference, { keychain, deadline: context.deadline });
-    return { digest: answer.digest };
+    const ask = (keychain: Keychain) =>
+      resolve(reference, { keychain, deadline: context.deadline });
+    const keychain = context.keychain();
+    const answer = keychain instanceof Promise ? keychain.then(ask) : ask(keychain);
+    return answer instanceof Promise ? answer.then(served, failed) : served(answer);
   } catch (error) {
-    return { error: registryFailure(error) };
+    return failed(error);
   }
 }

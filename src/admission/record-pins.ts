@@ -18,8 +18,33 @@ export interface PinWriters {
   readonly movePin?: (move: PinMove) => Promise<string>;
 }
 
+/**
+ * The pin writes `decisions` ask for (first uses, then approved moves), by image: the decisions
+ * that replace those of the images whose write failed or lost a race. Undefined when none is
+ * asked for (a dry-run never writes): the common review then waits for nothing.
+ */
+export function writePins(
+  decisions: readonly Decision[],
+  dryRun: boolean,
+  deps: PinWriters,
+): Promise<Map<string, Decision>> | undefined {
+  if (dryRun || !decisions.some(asksWrite)) return undefined;
+  return (async () => {
+    const outcome = await recordFirstUses(decisions, dryRun, deps);
+    for (const [image, decision] of await moveApprovedPins(decisions, dryRun, deps))
+      outcome.set(image, decision);
+    return outcome;
+  })();
+}
+
+function asksWrite(decision: Decision): boolean {
+  return (
+    decision.action === "mutate" && (decision.record !== undefined || decision.move !== undefined)
+  );
+}
+
 /** Records trust-on-first-use pins; an image whose key someone else pinned first is denied. */
-export async function recordFirstUses(
+async function recordFirstUses(
   decisions: readonly Decision[],
   dryRun: boolean,
   deps: PinWriters,
@@ -47,7 +72,7 @@ export async function recordFirstUses(
  * someone moved elsewhere meanwhile, is denied: it is admitted only once its approval is
  * recorded, so the next Pod of the tag is admitted the same way.
  */
-export async function moveApprovedPins(
+async function moveApprovedPins(
   decisions: readonly Decision[],
   dryRun: boolean,
   deps: PinWriters,

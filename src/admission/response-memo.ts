@@ -1,5 +1,6 @@
 // A bounded memo of buildResponse: identical warm reviews (only the uid differs) reuse the patch,
-// originals annotation, audit annotations and warnings encoded for the first of them.
+// originals annotation, audit annotations and warnings encoded for the first of them, and the
+// answer's JSON but the uid.
 import { annotationOf, annotationPlace } from "./patch.ts";
 import {
   ORIGINAL_IMAGES_ANNOTATION,
@@ -7,12 +8,25 @@ import {
   type Judged,
   type ResponseParts,
 } from "./respond.ts";
-import type { AdmissionRequest, AdmissionResponse } from "./review.ts";
+import {
+  admissionReview,
+  encodedReview,
+  type AdmissionRequest,
+  type AdmissionResponse,
+} from "./review.ts";
 
 interface Entry {
   /** Every value responseParts reads (inputsOf). */
   readonly inputs: readonly unknown[];
   readonly parts: ResponseParts;
+  /** JSON.stringify(parts). */
+  readonly partsJson: string;
+}
+
+/** An answer and its AdmissionReview as JSON (what JSON.stringify(admissionReview()) gives). */
+export interface Answered {
+  readonly response: AdmissionResponse;
+  readonly json: string;
 }
 
 /** Reviews whose inputs together are longer than this are answered fresh and never kept. */
@@ -41,16 +55,25 @@ export class ResponseMemo {
     private readonly perBucket = 4,
   ) {}
 
-  answer(request: AdmissionRequest, judged: readonly Judged[]): AdmissionResponse {
+  answer(request: AdmissionRequest, judged: readonly Judged[]): Answered {
     const inputs = inputsOf(request.object, judged);
     let bucketKey = "";
     for (const { slot } of judged) bucketKey += slot.image + "\n";
     const bucket = this.buckets.get(bucketKey);
     const found = bucket?.find((entry) => sameInputs(entry.inputs, inputs));
-    if (found !== undefined) return { uid: request.uid, ...found.parts };
+    if (found !== undefined) {
+      return {
+        response: { uid: request.uid, ...found.parts },
+        json: encodedReview(request.uid, found.partsJson),
+      };
+    }
     const parts = frozen(responseParts(request.object, judged));
-    if (charsOf(inputs) <= MAX_CHARS) this.keep(bucketKey, bucket, { inputs, parts });
-    return { uid: request.uid, ...parts };
+    const response = { uid: request.uid, ...parts };
+    if (charsOf(inputs) > MAX_CHARS)
+      return { response, json: JSON.stringify(admissionReview(response)) };
+    const partsJson = JSON.stringify(parts);
+    this.keep(bucketKey, bucket, { inputs, parts, partsJson });
+    return { response, json: encodedReview(request.uid, partsJson) };
   }
 
   private keep(bucketKey: string, bucket: Entry[] | undefined, entry: Entry): void {

@@ -104,6 +104,15 @@ export function admissionReview(response: AdmissionResponse): object {
   return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response };
 }
 
+/**
+ * JSON.stringify(admissionReview({ uid, ...parts })) from `partsJson`, JSON.stringify(parts)
+ * made once: the answers to identical reviews differ in their uid only.
+ */
+export function encodedReview(uid: string, partsJson: string): string {
+  const rest = partsJson === "{}" ? "}" : `,${partsJson.slice(1)}`;
+  return `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":${JSON.stringify(uid)}${rest}}`;
+}
+
 function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)

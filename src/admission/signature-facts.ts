@@ -9,7 +9,9 @@ import {
   type Policy,
   type SignatureKey,
   type SignatureObservation,
+  type SignatureRule,
 } from "../policy/index.ts";
+import type { ImageReference } from "../reference/index.ts";
 import type { Keychain, RepositoryName } from "../registry/index.ts";
 import { registryFailure } from "./facts.ts";
 
@@ -28,7 +30,7 @@ export type VerifySignaturesFn = (
 export interface SignatureFactsContext extends DecisionContext {
   /** Epoch ms by which the review must be answered: signatures are read within it. */
   readonly deadline: number;
-  readonly keychain: () => Promise<Keychain>;
+  readonly keychain: () => Keychain | Promise<Keychain>;
 }
 
 /**
@@ -40,16 +42,27 @@ export interface SignatureFactsContext extends DecisionContext {
  * - `required: true` and the decision admits a digest: that digest must be signed by a key of
  *   the rule (decideRequired).
  */
-export async function applySignatureFacts(
+export function applySignatureFacts(
   decision: Decision,
   policy: Policy,
   verify: VerifySignaturesFn,
   context: SignatureFactsContext,
-): Promise<Decision> {
+): Decision | Promise<Decision> {
   const ref = decision.reference;
   if (ref === null) return decision;
   const rule = signatureRuleOf(policy, ref);
-  if (rule === undefined) return decision;
+  if (rule === undefined) return decision; // at once: nothing to read
+  return withSignatures(decision, ref, rule, policy, verify, context);
+}
+
+async function withSignatures(
+  decision: Decision,
+  ref: ImageReference,
+  rule: SignatureRule,
+  policy: Policy,
+  verify: VerifySignaturesFn,
+  context: SignatureFactsContext,
+): Promise<Decision> {
   const observe = async (digest: string): Promise<SignatureObservation> => {
     try {
       const keychain = await context.keychain();

@@ -11,10 +11,10 @@ export interface NamespaceLabels {
   start(): Promise<void>;
   stop(): Promise<void>;
   /**
-   * A namespace's labels: from the informer, or read once when it has not seen it yet;
-   * undefined when they cannot be read.
+   * A namespace's labels: at once from the informer, or read when it has not seen it yet
+   * (a promise); undefined when they cannot be read.
    */
-  labels(namespace: string): Promise<Labels | undefined>;
+  labels(namespace: string): Labels | Promise<Labels | undefined>;
 }
 
 export interface NamespaceLabelsOptions {
@@ -41,15 +41,16 @@ export function namespaceLabels(options: NamespaceLabelsOptions): NamespaceLabel
   return {
     start: () => watch.start(),
     stop: () => watch.stop(),
-    async labels(namespace) {
+    labels(namespace) {
       const known = watch.get(namespace);
       if (known !== undefined) return known.metadata?.labels ?? {};
-      try {
-        return (await api.readNamespace({ name: namespace })).metadata?.labels ?? {};
-      } catch (error) {
-        logger.warn({ err: error, namespace }, "could not read the namespace's labels");
-        return undefined;
-      }
+      return api.readNamespace({ name: namespace }).then(
+        (read) => read.metadata?.labels ?? {},
+        (error: unknown) => {
+          logger.warn({ err: error, namespace }, "could not read the namespace's labels");
+          return undefined;
+        },
+      );
     },
   };
 }

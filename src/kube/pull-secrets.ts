@@ -15,8 +15,13 @@ export interface SecretName {
 
 /** Reads the Secrets and service accounts behind registry credentials (a cache for each). */
 export interface PullSecretSource {
-  dockerConfig(secret: SecretName): Promise<DockerConfig | undefined>;
-  serviceAccountPullSecrets(namespace: string, serviceAccount: string): Promise<string[]>;
+  /** A Secret's registry credentials (undefined: none): at once when known, else a promise. */
+  dockerConfig(secret: SecretName): DockerConfig | undefined | Promise<DockerConfig | undefined>;
+  /** A service account's imagePullSecrets: at once when known, else a promise. */
+  serviceAccountPullSecrets(
+    namespace: string,
+    serviceAccount: string,
+  ): string[] | Promise<string[]>;
 }
 
 const TTL_MS = 30_000;
@@ -32,7 +37,8 @@ export function apiPullSecretSource(kubeConfig: KubeConfig): PullSecretSource {
   const accounts = new CoalescingCache<string[]>({ maxEntries: 1000 });
   return {
     dockerConfig: (secret) =>
-      secrets.getOrLoad(
+      cachedOrLoad(
+        secrets,
         `${secret.namespace}/${secret.name}`,
         async () => {
           const found = await api.readNamespacedSecret(secret).catch(notFoundAsUndefined);
@@ -43,7 +49,8 @@ export function apiPullSecretSource(kubeConfig: KubeConfig): PullSecretSource {
         () => TTL_MS,
       ),
     serviceAccountPullSecrets: (namespace, name) =>
-      accounts.getOrLoad(
+      cachedOrLoad(
+        accounts,
         `${namespace}/${name}`,
         async () => {
           const account = await api
@@ -77,27 +84,46 @@ export interface PodCredentials {
   readonly registrySecrets: readonly SecretName[];
 }
 
+/** The cached value at once (a missing Secret's undefined too), else the promise of a load. */
+function cachedOrLoad<V>(
+  cache: CoalescingCache<V>,
+  key: string,
+  load: () => Promise<V>,
+  ttlOf: (value: V) => number,
+): V | Promise<V> {
+  const entry = cache.entry(key);
+  return entry === undefined ? cache.getOrLoad(key, load, ttlOf) : entry.value;
+}
+
 /**
  * The keychain of a pod as the kubelet would build it: its own imagePullSecrets, then its
- * service account's, then the policy's registry Secrets.
+ * service account's, then the policy's registry Secrets. At once when the source knows them
+ * all (the warm review), else a promise.
  */
-export async function podKeychain(
+export function podKeychain(
   source: PullSecretSource,
   pod: PodCredentials,
-): Promise<Keychain> {
+): Keychain | Promise<Keychain> {
   const { namespace, podSpec } = pod;
-  let names: string[] = [];
-  if (pod.podSecrets) {
-    const account =
-      typeof podSpec?.serviceAccountName === "string" ? podSpec.serviceAccountName : "default";
-    names = [
-      ...secretNames(podSpec?.imagePullSecrets),
-      ...(await source.serviceAccountPullSecrets(namespace, account)),
-    ];
-  }
-  const secrets = [...names.map((name) => ({ namespace, name })), ...pod.registrySecrets];
-  const configs = await Promise.all(secrets.map((s) => source.dockerConfig(s)));
-  return keychainFrom(configs.filter((c): c is DockerConfig => c !== undefined));
+  const withAccountSecrets = (accountSecrets: readonly string[]): Keychain | Promise<Keychain> => {
+    const names = pod.podSecrets
+      ? [...secretNames(podSpec?.imagePullSecrets), ...accountSecrets]
+      : [];
+    const secrets = [...names.map((name) => ({ namespace, name })), ...pod.registrySecrets];
+    const configs = secrets.map((s) => source.dockerConfig(s));
+    const keychain = (found: readonly (DockerConfig | undefined)[]): Keychain =>
+      keychainFrom(found.filter((c): c is DockerConfig => c !== undefined));
+    return configs.some((c) => c instanceof Promise)
+      ? Promise.all(configs.map((c) => Promise.resolve(c))).then(keychain)
+      : keychain(configs as (DockerConfig | undefined)[]);
+  };
+  if (!pod.podSecrets) return withAccountSecrets([]);
+  const account =
+    typeof podSpec?.serviceAccountName === "string" ? podSpec.serviceAccountName : "default";
+  const accountSecrets = source.serviceAccountPullSecrets(namespace, account);
+  return accountSecrets instanceof Promise
+    ? accountSecrets.then(withAccountSecrets)
+    : withAccountSecrets(accountSecrets);
 }
 
 function secretNames(value: unknown): string[] {

@@ -42,6 +42,11 @@ export class CoalescingCache<V> {
   }
 
   get(key: string): V | undefined {
+    return this.entry(key)?.value;
+  }
+
+  /** The unexpired entry of `key`, as get() finds it: also a value that is undefined. */
+  entry(key: string): { readonly value: V } | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= this.#now()) {
@@ -53,7 +58,7 @@ export class CoalescingCache<V> {
       this.#entries.set(key, entry); // most recently used goes last
       entry.moved = ++this.#moves;
     }
-    return entry.value;
+    return entry;
   }
 
   set(key: string, value: V, ttlMs: number): void {

@@ -94,11 +94,21 @@ export class Resolver {
     };
   }
 
-  /**
-   * The digest the registry serves for `ref`. A cached answer is returned without awaiting
-   * anything (a hit is the webhook's common case); only a miss goes on to the registry.
-   */
+  /** The digest the registry serves for `ref` (resolveNow, always as a promise). */
   resolve(ref: ResolvableReference, options: ResolveOptions = {}): Promise<ManifestAnswer> {
+    const answer = this.resolveNow(ref, options);
+    return answer instanceof Promise ? answer : Promise.resolve(answer);
+  }
+
+  /**
+   * The digest the registry serves for `ref`: a cached answer at once, not as a promise (a hit
+   * is the webhook's common case, and its reviews are answered without waiting on anything);
+   * a miss, or a cached failure, as the promise of the registry's answer.
+   */
+  resolveNow(
+    ref: ResolvableReference,
+    options: ResolveOptions = {},
+  ): ManifestAnswer | Promise<ManifestAnswer> {
     let key: string;
     let credential: ReturnType<Keychain>;
     const reference = ref.digest ?? ref.tag ?? "latest";
@@ -111,6 +121,7 @@ export class Resolver {
     }
     const cached = this.#cache.get(key);
     this.#report?.cacheLookup(cached === undefined ? "miss" : "hit");
+    if (cached?.ok === true) return cached.answer;
     const outcome =
       cached ??
       this.#cache.getOrLoad(

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { ReviewEndpoint } from "../admission/index.ts";
 import { closeIfDraining, HTTP_ERRORS } from "./answers.ts";
-import { answerReview, type EndpointDeps } from "./review-answer.ts";
+import { answerReview, type EndpointDeps, type HttpAnswer } from "./review-answer.ts";
 
 /**
  * The request the API server sends, answered without express: express's JSON body parser,
@@ -33,7 +33,7 @@ export function reviewFastPath(
     req.on("error", () => undefined); // a request its client aborted is dropped
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      void answer(endpoint, chunks, res, deps, draining);
+      answer(endpoint, chunks, res, deps, draining);
     });
   };
 }
@@ -64,34 +64,42 @@ function plainReview(req: IncomingMessage, bodyLimit: number): ReviewEndpoint | 
   return endpoint;
 }
 
-async function answer(
+/** Answers the review: at once when it waited on nothing (the warm review), else when it is in. */
+function answer(
   endpoint: ReviewEndpoint,
   chunks: readonly Buffer[],
   res: ServerResponse,
   deps: EndpointDeps,
   draining: () => boolean,
-): Promise<void> {
-  let status: number;
-  let body: object;
+): void {
+  const send = (status: number, json: string): void => {
+    closeIfDraining(res, draining);
+    res.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(json),
+    });
+    res.end(json);
+  };
+  const sendAnswer = (answered: HttpAnswer): void => {
+    send(answered.status, answered.json ?? JSON.stringify(answered.body));
+  };
+  const sendFailure = (): void => {
+    send(500, JSON.stringify({ error: HTTP_ERRORS.internal }));
+  };
   const parsed = parseBody(chunks);
   if (!parsed.ok) {
-    status = 400;
-    body = { error: HTTP_ERRORS.notJson };
-  } else {
-    try {
-      ({ status, body } = await answerReview(endpoint, parsed.value, deps));
-    } catch {
-      status = 500;
-      body = { error: HTTP_ERRORS.internal };
-    }
+    send(400, JSON.stringify({ error: HTTP_ERRORS.notJson }));
+    return;
   }
-  closeIfDraining(res, draining);
-  const json = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(json),
-  });
-  res.end(json);
+  let answered: HttpAnswer | Promise<HttpAnswer>;
+  try {
+    answered = answerReview(endpoint, parsed.value, deps);
+  } catch {
+    sendFailure();
+    return;
+  }
+  if (answered instanceof Promise) answered.then(sendAnswer, sendFailure);
+  else sendAnswer(answered);
 }
 
 function parseBody(chunks: readonly Buffer[]): { ok: true; value: unknown } | { ok: false } {

@@ -63,13 +63,25 @@ export class PolicyResolver {
     }
   }
 
-  /** Resolver.resolve with the resolver for the policy in force (a cache hit awaits nothing). */
+  /** Resolver.resolve with the resolver for the policy in force. */
   readonly resolve = (
     reference: ImageReference,
     options: ResolveOptions,
   ): Promise<ManifestAnswer> => {
     try {
       return this.#current().resolve(reference, options);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  /** Resolver.resolveNow with the resolver for the policy in force (a cache hit at once). */
+  readonly resolveNow = (
+    reference: ImageReference,
+    options: ResolveOptions,
+  ): ManifestAnswer | Promise<ManifestAnswer> => {
+    try {
+      return this.#current().resolveNow(reference, options);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

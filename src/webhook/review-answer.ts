@@ -8,6 +8,7 @@ import {
   type AdmissionResponse,
   type Judged,
   type ReviewEndpoint,
+  type ReviewOutcome,
 } from "../admission/index.ts";
 import { withoutRedaction, type Logger, type Metrics } from "../observability/index.ts";
 
@@ -21,6 +22,8 @@ const DURATION_LABELS = {
 export interface HttpAnswer {
   readonly status: number;
   readonly body: object;
+  /** `body` as JSON, when it was encoded already. */
+  readonly json?: string;
 }
 
 export interface EndpointDeps extends AdmissionDeps {
@@ -33,38 +36,62 @@ export interface EndpointDeps extends AdmissionDeps {
 /**
  * One POST to /mutate or /validate: a body that is not an AdmissionReview is a 400; a review
  * always gets a review back with its uid, even when handling it fails (then denied: fail closed).
+ * The answer comes at once, not as a promise, when the review waited on nothing (see
+ * judgeImages): the warm review.
  */
-export async function answerReview(
+export function answerReview(
   endpoint: ReviewEndpoint,
   body: unknown,
   deps: EndpointDeps,
-): Promise<HttpAnswer> {
+): HttpAnswer | Promise<HttpAnswer> {
   const started = performance.now();
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return { status: 400, body: { error: parsed.error } };
   const { request } = parsed;
-  let response: AdmissionResponse;
-  let judged: readonly Judged[] = [];
-  try {
-    const outcome = await handleReview(endpoint, request, deps);
-    response = outcome.response;
-    judged = outcome.judged;
-    deps.onJudged?.(request, outcome.judged);
-    for (const { decision } of outcome.judged) {
-      deps.metrics.images.labels(endpoint, decision.action, decision.reason).inc();
-      const drift = driftOf(decision);
-      if (drift !== undefined) deps.metrics.drift.labels(drift.action).inc();
-    }
-  } catch (error) {
+  const failed = (error: unknown): HttpAnswer => {
     deps.logger.error({ err: error, uid: request.uid }, "admission review failed");
     const message =
       "digestpin failed to review this request; it is denied (see the webhook's logs)";
-    response = {
+    const response: AdmissionResponse = {
       uid: request.uid,
       allowed: false,
       status: { code: 500, reason: "InternalError", message },
     };
+    return answered(endpoint, request, response, [], undefined, started, deps);
+  };
+  const handled = (outcome: ReviewOutcome): HttpAnswer => {
+    try {
+      deps.onJudged?.(request, outcome.judged);
+      for (const { decision } of outcome.judged) {
+        deps.metrics.images.labels(endpoint, decision.action, decision.reason).inc();
+        const drift = driftOf(decision);
+        if (drift !== undefined) deps.metrics.drift.labels(drift.action).inc();
+      }
+    } catch (error) {
+      return failed(error);
+    }
+    const { response, judged, json } = outcome;
+    return answered(endpoint, request, response, judged, json, started, deps);
+  };
+  let outcome: ReviewOutcome | Promise<ReviewOutcome>;
+  try {
+    outcome = handleReview(endpoint, request, deps);
+  } catch (error) {
+    return failed(error);
   }
+  return outcome instanceof Promise ? outcome.then(handled, failed) : handled(outcome);
+}
+
+/** The review's answer, counted and (denials, warnings, failures at info) logged. */
+function answered(
+  endpoint: ReviewEndpoint,
+  request: AdmissionRequest,
+  response: AdmissionResponse,
+  judged: readonly Judged[],
+  json: string | undefined,
+  started: number,
+  deps: EndpointDeps,
+): HttpAnswer {
   const seconds = (performance.now() - started) / 1000;
   const decision = response.allowed
     ? response.patch === undefined
@@ -95,5 +122,6 @@ export async function answerReview(
       "admission review",
     );
   }
-  return { status: 200, body: admissionReview(response) };
+  const review = admissionReview(response);
+  return json === undefined ? { status: 200, body: review } : { status: 200, body: review, json };
 }

@@ -15,12 +15,13 @@ export interface KeychainOptions {
 
 /**
  * The credentials a review's registry lookups use: the pod's imagePullSecrets and its service
- * account's (when enabled), then the policy's per-registry `credentialsSecret`s.
+ * account's (when enabled), then the policy's per-registry `credentialsSecret`s. At once when
+ * they are known (read within the last 30 s, see apiPullSecretSource), else a promise.
  */
 export function reviewKeychain(
   options: KeychainOptions,
-): (request: AdmissionRequest) => Promise<Keychain> {
-  return async (request) => {
+): (request: AdmissionRequest) => Keychain | Promise<Keychain> {
+  return (request) => {
     const { secrets } = options;
     if (secrets === undefined) return anonymous;
     return podKeychain(secrets, {

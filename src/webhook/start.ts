@@ -105,7 +105,7 @@ export async function startWebhook(config: ServeConfig, context: WebhookContext)
         );
   const deps: AdmissionDeps = {
     policy: () => policy.current(),
-    resolve: resolver.resolve,
+    resolve: resolver.resolveNow,
     keychainFor: reviewKeychain({
       secrets: kubeConfig === undefined ? undefined : apiPullSecretSource(kubeConfig),
       pullSecrets: config.pullSecrets,

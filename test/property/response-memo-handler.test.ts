@@ -3,7 +3,11 @@ import test from "ava";
 import fc from "fast-check";
 import { handleReview, type AdmissionDeps } from "../../src/admission/handler.ts";
 import { buildResponse, ORIGINAL_IMAGES_ANNOTATION } from "../../src/admission/respond.ts";
-import type { AdmissionRequest, AdmissionResponse } from "../../src/admission/review.ts";
+import {
+  admissionReview,
+  type AdmissionRequest,
+  type AdmissionResponse,
+} from "../../src/admission/review.ts";
 import type { ReviewEndpoint } from "../../src/admission/roles.ts";
 import { policyFromText, type Policy } from "../../src/policy/index.ts";
 import { RegistryError } from "../../src/registry/errors.ts";
@@ -73,7 +77,12 @@ pins:
   return policy;
 }
 
-function worldDeps(world: World): AdmissionDeps {
+/**
+ * The world as deps: every answer a promise, or (atOnce) what a warm webhook has at hand at
+ * once (the registry's cached answer, credentials, namespace labels), as the real deps give it.
+ */
+function worldDeps(world: World, atOnce = false): AdmissionDeps {
+  const later = <T>(value: T): T | Promise<T> => (atOnce ? value : Promise.resolve(value));
   return {
     policy: () => policyOf(world),
     resolve: (ref) => {
@@ -96,7 +105,7 @@ function worldDeps(world: World): AdmissionDeps {
           }),
         );
       }
-      return Promise.resolve({
+      return later({
         digest: answer,
         mediaType: "application/vnd.oci.image.index.v1+json",
         size: 1,
@@ -104,15 +113,13 @@ function worldDeps(world: World): AdmissionDeps {
         endpoint: "fake",
       });
     },
-    keychainFor: () => Promise.resolve(() => undefined),
+    keychainFor: () => later(() => undefined),
     recordPin: (_key, record) => Promise.resolve(record.digest),
     mutateTemplates: false,
     budgetMs: 1000,
     now: Date.now,
     namespaceLabels: (namespace) =>
-      Promise.resolve(
-        namespace === "team" && world.strictLabel ? { "digestpin.dev/strict": "true" } : {},
-      ),
+      later(namespace === "team" && world.strictLabel ? { "digestpin.dev/strict": "true" } : {}),
   };
 }
 
@@ -188,6 +195,8 @@ function podRequest(review: PodReview): AdmissionRequest {
 interface Counts {
   reviews: number;
   hits: number;
+  /** Reviews the handler answered at once (not as a promise) given every answer at hand. */
+  atOnce: number;
   /** The parts of every answer so far: an answer whose parts were served before is a hit. */
   readonly served: Set<unknown>;
 }
@@ -196,9 +205,17 @@ interface Counts {
 async function checkReview(review: PodReview, world: World, counts: Counts): Promise<void> {
   const request = podRequest(review);
   // The handler answers through the process-wide memo, warm from earlier streams.
-  const { response, judged } = await handleReview(review.endpoint, request, worldDeps(world));
+  const { response, judged, json } = await handleReview(review.endpoint, request, worldDeps(world));
   assert.ok(judged.length > 0);
   sameAnswer(response, buildResponse(request, judged));
+  assert.equal(json, JSON.stringify(admissionReview(response)));
+  // The same review with every answer at hand: the same answer, given at once when nothing
+  // had to be waited for (a registry failure or a pin to record still waits).
+  const atOnce = handleReview(review.endpoint, request, worldDeps(world, true));
+  if (!(atOnce instanceof Promise)) counts.atOnce++;
+  const now = await atOnce;
+  sameAnswer(now.response, response);
+  assert.equal(now.json, json);
   // Independently of the decisions: a rewritten busybox:1.36 names the pin in force now.
   if (response.patch !== undefined) {
     const patched = applyPatch(
@@ -218,7 +235,7 @@ async function checkReview(review: PodReview, world: World, counts: Counts): Pro
 }
 
 test("through the handler: answers equal fresh ones over streams with policy edits and tag moves", async (t) => {
-  const counts: Counts = { reviews: 0, hits: 0, served: new Set() };
+  const counts: Counts = { reviews: 0, hits: 0, atOnce: 0, served: new Set() };
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.oneof(worldEdit, podReview, repeat), {
@@ -251,12 +268,14 @@ test("through the handler: answers equal fresh ones over streams with policy edi
     ),
     { numRuns: 300 },
   );
-  const { reviews, hits } = counts;
+  const { reviews, hits, atOnce } = counts;
   t.true(hits > reviews / 5, `${hits} of ${reviews} answers from the memo`);
+  t.true(atOnce > reviews / 5, `${atOnce} of ${reviews} answered at once`);
   reportRow(t, import.meta.url, {
     section: "inputs",
-    subject: "response memo through the handler: policy edits, tag moves, namespace labels, owners",
+    subject:
+      "response memo through the handler: policy edits, tag moves, namespace labels, owners; every answer awaited, or at hand",
     tried: `300 streams, ${reviews} reviews (fast-check)`,
-    outcome: `every answer equal to buildResponse's on the review's decisions; ${hits} served from the memo`,
+    outcome: `every answer equal to buildResponse's on the review's decisions, and the same with answers at hand (${atOnce} answered at once); ${hits} served from the memo`,
   });
 });

@@ -70,25 +70,28 @@ const DECISIONS = new DecisionMemo();
  * decide() with the registry asked through `lookup` when needed (at most once). `lookup` must
  * not throw: it reports failures as `{ error }` observations. Results come from DECISIONS when
  * the same image was decided in the same context under the same policy (and digest) before.
+ * The decision comes at once, not as a promise, when `lookup` answers at once (or is not
+ * needed): a warm review waits on nothing.
  */
-export async function decideWith(
+export function decideWith(
   image: string,
   context: DecisionContext,
   policy: Policy,
-  lookup: (request: LookupRequest) => Promise<RegistryObservation>,
-): Promise<Decision> {
-  const { key, first } = DECISIONS.first(image, context, policy, () => {
+  lookup: (request: LookupRequest) => RegistryObservation | Promise<RegistryObservation>,
+): Decision | Promise<Decision> {
+  const first = DECISIONS.first(image, context, policy, () => {
     const parsed = tryParseReference(image);
     return { parsed, result: decideParsed(image, parsed, context, policy) };
   });
   if (first.result.action !== "lookup") return first.result;
-  const observed = await lookup(first.result);
-  const decideAgain = (): Decision => {
-    const second = decideParsed(image, first.parsed, context, policy, observed);
-    if (second.action === "lookup") throw invariantBroken("decide() asked for a lookup twice");
-    return second;
+  const decideAgain = (observed: RegistryObservation): Decision => {
+    const fresh = (): Decision => {
+      const second = decideParsed(image, first.parsed, context, policy, observed);
+      if (second.action === "lookup") throw invariantBroken("decide() asked for a lookup twice");
+      return second;
+    };
+    return "digest" in observed ? DECISIONS.second(first, observed.digest, fresh) : fresh();
   };
-  return "digest" in observed
-    ? DECISIONS.second(key, observed.digest, policy, decideAgain)
-    : decideAgain();
+  const observed = lookup(first.result);
+  return observed instanceof Promise ? observed.then(decideAgain) : decideAgain(observed);
 }

@@ -4,11 +4,24 @@ import type { Policy } from "./policy.ts";
 
 /** Results kept per policy generation before its memo starts afresh. */
 const MAX_ENTRIES = 8192;
+/** Digests kept per image: a tag serves one at a time, two while it moves. */
+const MAX_DIGESTS = 4;
 
 /** The first call's result (a decision, or the lookup it needs) and the parse it came from. */
 export interface FirstResult {
   readonly parsed: ParseResult;
   readonly result: DecideResult;
+}
+
+/** A first result, and the decisions made from it by the digest the registry served. */
+export interface MemoEntry extends FirstResult {
+  readonly byDigest: Map<string, Decision>;
+}
+
+/** One generation's results: by namespace, by context flags (dryRun, controlled), by image. */
+interface Generation {
+  entries: number;
+  readonly byNamespace: Map<string, readonly Map<string, MemoEntry>[]>;
 }
 
 /**
@@ -19,9 +32,10 @@ export interface FirstResult {
  * (parsing the reference, matching exemptions and registries, finding the pin, writing the
  * messages). A registry failure is never kept: its text is the failure's own. Results are
  * frozen, as they are shared; a generation no longer in force is dropped with its results.
+ * Lookups are by the strings as they come (no key is built), in nested maps.
  */
 export class DecisionMemo {
-  readonly #byPolicy = new WeakMap<Policy, Map<string, FirstResult | Decision>>();
+  readonly #byPolicy = new WeakMap<Policy, Generation>();
 
   /** The first call's result for `image` in `context`, computed once per generation. */
   first(
@@ -29,37 +43,42 @@ export class DecisionMemo {
     context: DecisionContext,
     policy: Policy,
     compute: () => FirstResult,
-  ): { readonly key: string; readonly first: FirstResult } {
-    const key = `${context.namespace}\n${context.dryRun ? "d" : "-"}${context.controlled === true ? "c" : "-"}\n${image}`;
-    const entries = this.#entries(policy);
-    let first = entries.get(key) as FirstResult | undefined;
-    if (first === undefined) {
-      first = Object.freeze(compute());
-      frozen(first.result);
-      entries.set(key, first);
+  ): MemoEntry {
+    const generation = this.#generation(policy);
+    let flags = generation.byNamespace.get(context.namespace);
+    if (flags === undefined) {
+      flags = [new Map(), new Map(), new Map(), new Map()];
+      generation.byNamespace.set(context.namespace, flags);
     }
-    return { key, first };
+    const byImage = flags[(context.dryRun ? 1 : 0) + (context.controlled === true ? 2 : 0)];
+    let entry = byImage?.get(image);
+    if (entry === undefined) {
+      const { parsed, result } = compute();
+      entry = Object.freeze({ parsed, result: frozen(result), byDigest: new Map() });
+      byImage?.set(image, entry);
+      generation.entries++;
+    }
+    return entry;
   }
 
-  /** The decision once the registry served `digest`, computed once per generation. */
-  second(key: string, digest: string, policy: Policy, compute: () => Decision): Decision {
-    const entries = this.#entries(policy);
-    const withDigest = `${key}\n${digest}`;
-    let decision = entries.get(withDigest) as Decision | undefined;
+  /** The decision of `entry` once the registry served `digest`, computed once per generation. */
+  second(entry: MemoEntry, digest: string, compute: () => Decision): Decision {
+    let decision = entry.byDigest.get(digest);
     if (decision === undefined) {
       decision = frozen(compute());
-      entries.set(withDigest, decision);
+      if (entry.byDigest.size >= MAX_DIGESTS) entry.byDigest.clear();
+      entry.byDigest.set(digest, decision);
     }
     return decision;
   }
 
-  #entries(policy: Policy): Map<string, FirstResult | Decision> {
-    let entries = this.#byPolicy.get(policy);
-    if (entries === undefined || entries.size >= MAX_ENTRIES) {
-      entries = new Map();
-      this.#byPolicy.set(policy, entries);
+  #generation(policy: Policy): Generation {
+    let generation = this.#byPolicy.get(policy);
+    if (generation === undefined || generation.entries >= MAX_ENTRIES) {
+      generation = { entries: 0, byNamespace: new Map() };
+      this.#byPolicy.set(policy, generation);
     }
-    return entries;
+    return generation;
   }
 }
 

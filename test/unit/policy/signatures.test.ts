@@ -157,12 +157,12 @@ function judge(
     dryRun: options.dryRun ?? false,
     controlled: options.controlled ?? false,
   };
-  return decideWith(image, ctx, policy, () => Promise.resolve({ digest: served })).then(
-    async (decided) => ({
-      decision: await applySignatureFacts(decided, policy, verify, ctx),
-      asked,
-    }),
-  );
+  return Promise.resolve(
+    decideWith(image, ctx, policy, () => Promise.resolve({ digest: served })),
+  ).then(async (decided) => ({
+    decision: await applySignatureFacts(decided, policy, verify, ctx),
+    asked,
+  }));
 }
 
 const signedByQa: SignatureObservation = {

@@ -58,6 +58,8 @@ export interface ReviewOutcome {
 /**
  * Answers one AdmissionReview request for an endpoint: finds the images the request changes,
  * decides each by the policy, and builds the response (patch, denial, warnings, audit notes).
+ * The outcome comes at once, not as a promise, when nothing had to be waited for (see
+ * judgeImages): the warm review.
  */
 export function handleReview(
   endpoint: ReviewEndpoint,

@@ -2,8 +2,8 @@ import type { ParseResult } from "../../reference/index.ts";
 import type { DecideResult, Decision, DecisionContext } from "./decision.ts";
 import type { Policy } from "./policy.ts";
 
-/** Results kept per policy generation before its memo starts afresh. */
-const MAX_ENTRIES = 8192;
+/** Images × contexts kept per policy generation before its memo starts afresh. */
+const MAX_ENTRIES = 4096;
 /** Digests kept per image: a tag serves one at a time, two while it moves. */
 const MAX_DIGESTS = 4;
 

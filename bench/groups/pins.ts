@@ -96,6 +96,25 @@ const SERVE_COLUMNS = [
   "peak RSS (after the edit)",
 ];
 
+/** A row of table 4b or 4c: what SERVE_COLUMNS name, after the pins and their source. */
+function serveRow(
+  pins: string,
+  source: string,
+  served: { readyMs: number; rss: number; peak: number },
+  after: { editMs: number; rss: number; peak: number },
+): string[] {
+  return [
+    pins,
+    source,
+    ms(served.readyMs),
+    mb(served.rss),
+    mb(served.peak),
+    ms(after.editMs),
+    mb(after.rss),
+    mb(after.peak),
+  ];
+}
+
 /** Quiet time after an edit is in force before memory is read: the worker's check is done. */
 const SETTLE_MS = 3000;
 
@@ -141,16 +160,7 @@ export async function pinsGroup(
     writeFile(baselineFile, policyDocument(generatedPins(1))),
   );
   await baseline.stop();
-  serveRows.push([
-    "0 (baseline)",
-    "file",
-    ms(baseline.readyMs),
-    mb(baseline.rss),
-    mb(baseline.peak),
-    ms(baselineEdit.editMs),
-    mb(baselineEdit.rss),
-    mb(baselineEdit.peak),
-  ]);
+  serveRows.push(serveRow("0 (baseline)", "file", baseline, baselineEdit));
 
   for (const size of [...options.sizes, "records" as const]) {
     const records = size === "records";
@@ -186,16 +196,7 @@ export async function pinsGroup(
       writeFile(file, policyDocument([...pins, extra], records)),
     );
     await served.stop();
-    serveRows.push([
-      label,
-      "file",
-      ms(served.readyMs),
-      mb(served.rss),
-      mb(served.peak),
-      ms(after.editMs),
-      mb(after.rss),
-      mb(after.peak),
-    ]);
+    serveRows.push(serveRow(label, "file", served, after));
     if (n === Math.max(...options.sizes)) {
       checks.push({
         target: `${label} pins: load ≤ 1.5 s`,
@@ -255,16 +256,8 @@ export async function pinsGroup(
       ),
     );
     await served.stop();
-    mapRows.push([
-      count(n),
-      `${options.configMaps} × ≤ ${(largest / 1024).toFixed(0)} KiB`,
-      ms(served.readyMs),
-      mb(served.rss),
-      mb(served.peak),
-      ms(after.editMs),
-      mb(after.rss),
-      mb(after.peak),
-    ]);
+    const source = `${options.configMaps} × ≤ ${(largest / 1024).toFixed(0)} KiB`;
+    mapRows.push(serveRow(count(n), source, served, after));
   }
 
   return {

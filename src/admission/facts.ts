@@ -1,3 +1,4 @@
+import type { AtOnce } from "../at-once.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { prefixNote, treeFindings } from "../layers/index.ts";
 import {
@@ -36,7 +37,7 @@ export interface ImageFactsSource {
 export interface FactsContext {
   /** Epoch ms by which the review must be answered. */
   readonly deadline: number;
-  readonly keychain: () => Keychain | Promise<Keychain>;
+  readonly keychain: () => AtOnce<Keychain>;
   readonly now: () => number;
   /** What the registry said the tag points at, when decide() asked. */
   readonly observed: RegistryObservation | undefined;
@@ -62,7 +63,7 @@ export function applyImageFacts(
   policy: Policy,
   facts: ImageFactsSource,
   context: FactsContext,
-): Decision | Promise<Decision> {
+): AtOnce<Decision> {
   const digest = admittedDigest(decision);
   const reference = decision.reference;
   if (

@@ -1,3 +1,4 @@
+import { andThen, type AtOnce } from "../at-once.ts";
 import { invariantBroken } from "../errors.ts";
 import {
   nameOnlyLabels,
@@ -27,7 +28,7 @@ export interface AdmissionDeps extends PinWriters {
   readonly policy: () => Policy | undefined;
   readonly resolve: ResolveFn;
   /** Registry credentials for a review (its pod's pull secrets …). */
-  readonly keychainFor: (request: AdmissionRequest) => Keychain | Promise<Keychain>;
+  readonly keychainFor: (request: AdmissionRequest) => AtOnce<Keychain>;
   /** Finds and verifies cosign signatures (`signatures` rules); absent: none is ever read. */
   readonly verifySignatures?: VerifySignaturesFn;
   readonly mutateTemplates: boolean;
@@ -42,9 +43,7 @@ export interface AdmissionDeps extends PinWriters {
    * The labels of a namespace (for `namespaces` rules and the validate-only label); absent:
    * only its name is known (`kubernetes.io/metadata.name`).
    */
-  readonly namespaceLabels?: (
-    namespace: string,
-  ) => Labels | undefined | Promise<Labels | undefined>;
+  readonly namespaceLabels?: (namespace: string) => AtOnce<Labels | undefined>;
 }
 
 export interface ReviewOutcome {
@@ -65,7 +64,7 @@ export function handleReview(
   endpoint: ReviewEndpoint,
   request: AdmissionRequest,
   deps: AdmissionDeps,
-): ReviewOutcome | Promise<ReviewOutcome> {
+): AtOnce<ReviewOutcome> {
   if (
     endpoint === "validate" &&
     request.kind.kind === "ConfigMap" &&
@@ -98,7 +97,7 @@ export function handleReview(
   }
   const namespace = request.namespace ?? "";
   const known = deps.namespaceLabels?.(namespace);
-  const inNamespace = (found: Labels | undefined): ReviewOutcome | Promise<ReviewOutcome> => {
+  const inNamespace = (found: Labels | undefined): AtOnce<ReviewOutcome> => {
     // Kubernetes labels every namespace with its name; when its labels cannot be read, that is
     // all that is known (and the policy's own settings apply unless a rule selects by name).
     const labels = { ...nameOnlyLabels(namespace), ...found };
@@ -108,13 +107,14 @@ export function handleReview(
       labels[VALIDATE_ONLY_LABEL] === "true" ||
       asksValidateOnly(request.kind.kind, request.object);
     const judged = judge(effectiveRole(role, validateOnly), slots, request, policy, deps);
-    const answer = (judged: Judged[]): ReviewOutcome => {
-      const { response, json } = RESPONSES.answer(request, judged);
-      return { response, judged, role, json };
-    };
-    return judged instanceof Promise ? judged.then(answer) : answer(judged);
+    const answer = (judged: Judged[]): ReviewOutcome => ({
+      ...RESPONSES.answer(request, judged),
+      judged,
+      role,
+    });
+    return andThen(judged, answer);
   };
-  return known instanceof Promise ? known.then(inNamespace) : inNamespace(known);
+  return andThen(known, inNamespace);
 }
 
 /**
@@ -145,12 +145,12 @@ function judge(
   request: AdmissionRequest,
   policy: Policy,
   deps: AdmissionDeps,
-): Judged[] | Promise<Judged[]> {
+): AtOnce<Judged[]> {
   const namespace = request.namespace ?? "";
   if (role === "require-digests") {
     return slots.map((slot) => ({ slot, decision: requireDigest(slot.image, namespace, policy) }));
   }
-  let keychain: Keychain | Promise<Keychain> | undefined;
+  let keychain: AtOnce<Keychain> | undefined;
   const decisions = judgeImages(
     slots.map((s) => s.image),
     {
@@ -166,13 +166,13 @@ function judge(
     deps.facts,
     deps.verifySignatures,
   );
-  const recordPins = (decisions: Decision[]): Judged[] | Promise<Judged[]> => {
+  const recordPins = (decisions: Decision[]): AtOnce<Judged[]> => {
     const writes = writePins(decisions, request.dryRun, deps);
     return writes === undefined
       ? judgedSlots(role, slots, decisions, undefined)
       : writes.then((recorded) => judgedSlots(role, slots, decisions, recorded));
   };
-  return decisions instanceof Promise ? decisions.then(recordPins) : recordPins(decisions);
+  return andThen(decisions, recordPins);
 }
 
 /** Each slot with its decision: the one a pin write replaced, and as its role leaves it. */

@@ -1,3 +1,4 @@
+import { allOf, andThen, type AtOnce } from "../at-once.ts";
 import {
   decideWith,
   type Decision,
@@ -17,13 +18,13 @@ import { applySignatureFacts, type VerifySignaturesFn } from "./signature-facts.
 export type ResolveFn = (
   reference: ImageReference,
   options: ResolveOptions,
-) => ManifestAnswer | Promise<ManifestAnswer>;
+) => AtOnce<ManifestAnswer>;
 
 export interface JudgeContext extends DecisionContext {
   /** Epoch ms by which every registry answer must be in. */
   readonly deadline: number;
   /** Credentials for the review, fetched only if some image needs the registry. */
-  readonly keychain: () => Keychain | Promise<Keychain>;
+  readonly keychain: () => AtOnce<Keychain>;
   readonly now?: () => number;
 }
 
@@ -42,8 +43,8 @@ export function judgeImages(
   resolve: ResolveFn,
   facts?: ImageFactsSource,
   verifySignatures?: VerifySignaturesFn,
-): Decision[] | Promise<Decision[]> {
-  const once = new Map<string, Decision | Promise<Decision>>();
+): AtOnce<Decision[]> {
+  const once = new Map<string, AtOnce<Decision>>();
   const decisions = images.map((image) => {
     let decision = once.get(image);
     if (decision === undefined) {
@@ -52,8 +53,7 @@ export function judgeImages(
     }
     return decision;
   });
-  if (!decisions.some((d) => d instanceof Promise)) return decisions as Decision[];
-  return Promise.all(decisions.map((d) => Promise.resolve(d)));
+  return allOf(decisions);
 }
 
 /** decide(), then what facts about the image change (only asked for when needed; see facts.ts). */
@@ -64,28 +64,26 @@ function decideImage(
   resolve: ResolveFn,
   facts: ImageFactsSource | undefined,
   verifySignatures?: VerifySignaturesFn,
-): Decision | Promise<Decision> {
+): AtOnce<Decision> {
   let observed: RegistryObservation | undefined;
   const decided = decideWith(image, context, policy, (request) => {
-    const observation = observe(request.reference, context, resolve);
-    if (!(observation instanceof Promise)) return (observed = observation);
-    return observation.then((answer) => (observed = answer));
+    return andThen(observe(request.reference, context, resolve), (answer) => (observed = answer));
   });
-  const withFacts = (decided: Decision): Decision | Promise<Decision> => {
+  const withFacts = (decided: Decision): AtOnce<Decision> => {
     if (facts === undefined) return decided;
     const { deadline, keychain } = context;
     const now = context.now ?? Date.now;
     return applyImageFacts(decided, policy, facts, { deadline, keychain, now, observed });
   };
   // Signatures first: an approval changes the digest whose bases and layers are checked.
-  const withSignatures = (decided: Decision): Decision | Promise<Decision> => {
+  const withSignatures = (decided: Decision): AtOnce<Decision> => {
     const signed =
       verifySignatures === undefined
         ? decided
         : applySignatureFacts(decided, policy, verifySignatures, context);
-    return signed instanceof Promise ? signed.then(withFacts) : withFacts(signed);
+    return andThen(signed, withFacts);
   };
-  return decided instanceof Promise ? decided.then(withSignatures) : withSignatures(decided);
+  return andThen(decided, withSignatures);
 }
 
 /** What the registry serves for `reference`: at once from its cache, else when it answers. */
@@ -93,15 +91,13 @@ function observe(
   reference: ImageReference,
   context: JudgeContext,
   resolve: ResolveFn,
-): RegistryObservation | Promise<RegistryObservation> {
+): AtOnce<RegistryObservation> {
   const failed = (error: unknown): RegistryObservation => ({ error: registryFailure(error) });
   const served = (answer: ManifestAnswer): RegistryObservation => ({ digest: answer.digest });
   try {
     const ask = (keychain: Keychain) =>
       resolve(reference, { keychain, deadline: context.deadline });
-    const keychain = context.keychain();
-    const answer = keychain instanceof Promise ? keychain.then(ask) : ask(keychain);
-    return answer instanceof Promise ? answer.then(served, failed) : served(answer);
+    return andThen(andThen(context.keychain(), ask), served, failed);
   } catch (error) {
     return failed(error);
   }

@@ -8,12 +8,7 @@ import {
   type Judged,
   type ResponseParts,
 } from "./respond.ts";
-import {
-  admissionReview,
-  encodedReview,
-  type AdmissionRequest,
-  type AdmissionResponse,
-} from "./review.ts";
+import { encodedReview, type AdmissionRequest, type AdmissionResponse } from "./review.ts";
 
 interface Entry {
   /** Every value responseParts reads (inputsOf). */
@@ -23,10 +18,13 @@ interface Entry {
   readonly partsJson: string;
 }
 
-/** An answer and its AdmissionReview as JSON (what JSON.stringify(admissionReview()) gives). */
+/**
+ * An answer, and its AdmissionReview as JSON (what JSON.stringify(admissionReview()) gives)
+ * when the memo keeps its parts.
+ */
 export interface Answered {
   readonly response: AdmissionResponse;
-  readonly json: string;
+  readonly json?: string;
 }
 
 /** Reviews whose inputs together are longer than this are answered fresh and never kept. */
@@ -69,8 +67,7 @@ export class ResponseMemo {
     }
     const parts = frozen(responseParts(request.object, judged));
     const response = { uid: request.uid, ...parts };
-    if (charsOf(inputs) > MAX_CHARS)
-      return { response, json: JSON.stringify(admissionReview(response)) };
+    if (charsOf(inputs) > MAX_CHARS) return { response };
     const partsJson = JSON.stringify(parts);
     this.keep(bucketKey, bucket, { inputs, parts, partsJson });
     return { response, json: encodedReview(request.uid, partsJson) };

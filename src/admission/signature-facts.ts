@@ -1,3 +1,4 @@
+import type { AtOnce } from "../at-once.ts";
 import {
   admittedDigest,
   approverKeys,
@@ -30,7 +31,7 @@ export type VerifySignaturesFn = (
 export interface SignatureFactsContext extends DecisionContext {
   /** Epoch ms by which the review must be answered: signatures are read within it. */
   readonly deadline: number;
-  readonly keychain: () => Keychain | Promise<Keychain>;
+  readonly keychain: () => AtOnce<Keychain>;
 }
 
 /**
@@ -47,7 +48,7 @@ export function applySignatureFacts(
   policy: Policy,
   verify: VerifySignaturesFn,
   context: SignatureFactsContext,
-): Decision | Promise<Decision> {
+): AtOnce<Decision> {
   const ref = decision.reference;
   if (ref === null) return decision;
   const rule = signatureRuleOf(policy, ref);

@@ -1,3 +1,4 @@
+import { allOf, andThen, type AtOnce } from "../at-once.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { kubeLibrary } from "./library.ts";
 import {
@@ -16,12 +17,9 @@ export interface SecretName {
 /** Reads the Secrets and service accounts behind registry credentials (a cache for each). */
 export interface PullSecretSource {
   /** A Secret's registry credentials (undefined: none): at once when known, else a promise. */
-  dockerConfig(secret: SecretName): DockerConfig | undefined | Promise<DockerConfig | undefined>;
+  dockerConfig(secret: SecretName): AtOnce<DockerConfig | undefined>;
   /** A service account's imagePullSecrets: at once when known, else a promise. */
-  serviceAccountPullSecrets(
-    namespace: string,
-    serviceAccount: string,
-  ): string[] | Promise<string[]>;
+  serviceAccountPullSecrets(namespace: string, serviceAccount: string): AtOnce<string[]>;
 }
 
 const TTL_MS = 30_000;
@@ -37,8 +35,7 @@ export function apiPullSecretSource(kubeConfig: KubeConfig): PullSecretSource {
   const accounts = new CoalescingCache<string[]>({ maxEntries: 1000 });
   return {
     dockerConfig: (secret) =>
-      cachedOrLoad(
-        secrets,
+      secrets.getNowOrLoad(
         `${secret.namespace}/${secret.name}`,
         async () => {
           const found = await api.readNamespacedSecret(secret).catch(notFoundAsUndefined);
@@ -49,8 +46,7 @@ export function apiPullSecretSource(kubeConfig: KubeConfig): PullSecretSource {
         () => TTL_MS,
       ),
     serviceAccountPullSecrets: (namespace, name) =>
-      cachedOrLoad(
-        accounts,
+      accounts.getNowOrLoad(
         `${namespace}/${name}`,
         async () => {
           const account = await api
@@ -84,28 +80,14 @@ export interface PodCredentials {
   readonly registrySecrets: readonly SecretName[];
 }
 
-/** The cached value at once (a missing Secret's undefined too), else the promise of a load. */
-function cachedOrLoad<V>(
-  cache: CoalescingCache<V>,
-  key: string,
-  load: () => Promise<V>,
-  ttlOf: (value: V) => number,
-): V | Promise<V> {
-  const entry = cache.entry(key);
-  return entry === undefined ? cache.getOrLoad(key, load, ttlOf) : entry.value;
-}
-
 /**
  * The keychain of a pod as the kubelet would build it: its own imagePullSecrets, then its
  * service account's, then the policy's registry Secrets. At once when the source knows them
  * all (the warm review), else a promise.
  */
-export function podKeychain(
-  source: PullSecretSource,
-  pod: PodCredentials,
-): Keychain | Promise<Keychain> {
+export function podKeychain(source: PullSecretSource, pod: PodCredentials): AtOnce<Keychain> {
   const { namespace, podSpec } = pod;
-  const withAccountSecrets = (accountSecrets: readonly string[]): Keychain | Promise<Keychain> => {
+  const withAccountSecrets = (accountSecrets: readonly string[]): AtOnce<Keychain> => {
     const names = pod.podSecrets
       ? [...secretNames(podSpec?.imagePullSecrets), ...accountSecrets]
       : [];
@@ -113,17 +95,13 @@ export function podKeychain(
     const configs = secrets.map((s) => source.dockerConfig(s));
     const keychain = (found: readonly (DockerConfig | undefined)[]): Keychain =>
       keychainFrom(found.filter((c): c is DockerConfig => c !== undefined));
-    return configs.some((c) => c instanceof Promise)
-      ? Promise.all(configs.map((c) => Promise.resolve(c))).then(keychain)
-      : keychain(configs as (DockerConfig | undefined)[]);
+    return andThen(allOf(configs), keychain);
   };
   if (!pod.podSecrets) return withAccountSecrets([]);
   const account =
     typeof podSpec?.serviceAccountName === "string" ? podSpec.serviceAccountName : "default";
   const accountSecrets = source.serviceAccountPullSecrets(namespace, account);
-  return accountSecrets instanceof Promise
-    ? accountSecrets.then(withAccountSecrets)
-    : withAccountSecrets(accountSecrets);
+  return andThen(accountSecrets, withAccountSecrets);
 }
 
 function secretNames(value: unknown): string[] {

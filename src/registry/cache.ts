@@ -1,3 +1,5 @@
+import type { AtOnce } from "../at-once.ts";
+
 interface Entry<V> {
   readonly value: V;
   readonly expiresAt: number;
@@ -42,11 +44,11 @@ export class CoalescingCache<V> {
   }
 
   get(key: string): V | undefined {
-    return this.entry(key)?.value;
+    return this.#entry(key)?.value;
   }
 
   /** The unexpired entry of `key`, as get() finds it: also a value that is undefined. */
-  entry(key: string): { readonly value: V } | undefined {
+  #entry(key: string): { readonly value: V } | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= this.#now()) {
@@ -71,13 +73,19 @@ export class CoalescingCache<V> {
     }
   }
 
-  /**
-   * The cached value, or the result of `load` shared with every concurrent caller of the same
-   * key. `ttlOf` says how long a loaded value stays (0 = not cached).
-   */
+  /** getNowOrLoad, always as a promise. */
   async getOrLoad(key: string, load: () => Promise<V>, ttlOf: (value: V) => number): Promise<V> {
-    const cached = this.get(key);
-    if (cached !== undefined) return cached;
+    return this.getNowOrLoad(key, load, ttlOf);
+  }
+
+  /**
+   * The cached value at once (an undefined one too: a Secret found missing stays missing for
+   * its time), or the promise of `load`'s, shared with every concurrent caller of the same key.
+   * `ttlOf` says how long a loaded value stays (0 = not cached).
+   */
+  getNowOrLoad(key: string, load: () => Promise<V>, ttlOf: (value: V) => number): AtOnce<V> {
+    const cached = this.#entry(key);
+    if (cached !== undefined) return cached.value;
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
       const loading: Promise<V> = load().then((value) => {

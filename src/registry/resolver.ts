@@ -1,3 +1,4 @@
+import type { AtOnce } from "../at-once.ts";
 import { Authenticator } from "./auth.ts";
 import { CoalescingCache } from "./cache.ts";
 import { anonymous, credentialId, type Keychain } from "./credentials.ts";
@@ -105,10 +106,7 @@ export class Resolver {
    * is the webhook's common case, and its reviews are answered without waiting on anything);
    * a miss, or a cached failure, as the promise of the registry's answer.
    */
-  resolveNow(
-    ref: ResolvableReference,
-    options: ResolveOptions = {},
-  ): ManifestAnswer | Promise<ManifestAnswer> {
+  resolveNow(ref: ResolvableReference, options: ResolveOptions = {}): AtOnce<ManifestAnswer> {
     let key: string;
     let credential: ReturnType<Keychain>;
     const reference = ref.digest ?? ref.tag ?? "latest";

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { ReviewEndpoint } from "../admission/index.ts";
+import { andThen, type AtOnce } from "../at-once.ts";
 import { closeIfDraining, HTTP_ERRORS } from "./answers.ts";
 import { answerReview, type EndpointDeps, type HttpAnswer } from "./review-answer.ts";
 
@@ -91,15 +92,14 @@ function answer(
     send(400, JSON.stringify({ error: HTTP_ERRORS.notJson }));
     return;
   }
-  let answered: HttpAnswer | Promise<HttpAnswer>;
+  let answered: AtOnce<HttpAnswer>;
   try {
     answered = answerReview(endpoint, parsed.value, deps);
   } catch {
     sendFailure();
     return;
   }
-  if (answered instanceof Promise) answered.then(sendAnswer, sendFailure);
-  else sendAnswer(answered);
+  void andThen(answered, sendAnswer, sendFailure);
 }
 
 function parseBody(chunks: readonly Buffer[]): { ok: true; value: unknown } | { ok: false } {

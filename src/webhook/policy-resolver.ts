@@ -1,3 +1,4 @@
+import type { AtOnce } from "../at-once.ts";
 import type { Metrics } from "../observability/index.ts";
 import type { Policy } from "../policy/index.ts";
 import type { ImageReference } from "../reference/index.ts";
@@ -79,7 +80,7 @@ export class PolicyResolver {
   readonly resolveNow = (
     reference: ImageReference,
     options: ResolveOptions,
-  ): ManifestAnswer | Promise<ManifestAnswer> => {
+  ): AtOnce<ManifestAnswer> => {
     try {
       return this.#current().resolveNow(reference, options);
     } catch (error) {

@@ -10,6 +10,7 @@ import {
   type ReviewEndpoint,
   type ReviewOutcome,
 } from "../admission/index.ts";
+import { andThen, type AtOnce } from "../at-once.ts";
 import { withoutRedaction, type Logger, type Metrics } from "../observability/index.ts";
 
 /** The review duration histogram's labels, one object per endpoint (made once). */
@@ -43,7 +44,7 @@ export function answerReview(
   endpoint: ReviewEndpoint,
   body: unknown,
   deps: EndpointDeps,
-): HttpAnswer | Promise<HttpAnswer> {
+): AtOnce<HttpAnswer> {
   const started = performance.now();
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return { status: 400, body: { error: parsed.error } };
@@ -73,13 +74,13 @@ export function answerReview(
     const { response, judged, json } = outcome;
     return answered(endpoint, request, response, judged, json, started, deps);
   };
-  let outcome: ReviewOutcome | Promise<ReviewOutcome>;
+  let outcome: AtOnce<ReviewOutcome>;
   try {
     outcome = handleReview(endpoint, request, deps);
   } catch (error) {
     return failed(error);
   }
-  return outcome instanceof Promise ? outcome.then(handled, failed) : handled(outcome);
+  return andThen(outcome, handled, failed);
 }
 
 /** The review's answer, counted and (denials, warnings, failures at info) logged. */

@@ -1,3 +1,4 @@
+import type { AtOnce } from "../at-once.ts";
 import { podSpecOf, type AdmissionRequest } from "../admission/index.ts";
 import { podKeychain, type PullSecretSource, type SecretName } from "../kube/index.ts";
 import type { Policy } from "../policy/index.ts";
@@ -20,7 +21,7 @@ export interface KeychainOptions {
  */
 export function reviewKeychain(
   options: KeychainOptions,
-): (request: AdmissionRequest) => Keychain | Promise<Keychain> {
+): (request: AdmissionRequest) => AtOnce<Keychain> {
   return (request) => {
     const { secrets } = options;
     if (secrets === undefined) return anonymous;

@@ -1,3 +1,4 @@
+import { andThen, type AtOnce } from "../../at-once.ts";
 import { invariantBroken } from "../../errors.ts";
 import { pinKeyOf, tryParseReference, type ParseResult } from "../../reference/index.ts";
 import { decideDigestReference } from "./decide-digest.ts";
@@ -77,8 +78,8 @@ export function decideWith(
   image: string,
   context: DecisionContext,
   policy: Policy,
-  lookup: (request: LookupRequest) => RegistryObservation | Promise<RegistryObservation>,
-): Decision | Promise<Decision> {
+  lookup: (request: LookupRequest) => AtOnce<RegistryObservation>,
+): AtOnce<Decision> {
   const first = DECISIONS.first(image, context, policy, () => {
     const parsed = tryParseReference(image);
     return { parsed, result: decideParsed(image, parsed, context, policy) };
@@ -92,6 +93,5 @@ export function decideWith(
     };
     return "digest" in observed ? DECISIONS.second(first, observed.digest, fresh) : fresh();
   };
-  const observed = lookup(first.result);
-  return observed instanceof Promise ? observed.then(decideAgain) : decideAgain(observed);
+  return andThen(lookup(first.result), decideAgain);
 }

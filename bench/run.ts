@@ -10,7 +10,8 @@
  * DIGESTPIN_BENCH_VARIANTS=name=DIST[@LOG_LEVEL],… adds other builds of digestpin to the warm
  * path's rounds (e.g. the dist/ of the commit before an optimization).
  * DIGESTPIN_BENCH_RELOAD_SECONDS=N shortens each run of the reloads group (default 30);
- * DIGESTPIN_BENCH_RELOAD_PINS=10000[,100000] chooses its pin counts.
+ * DIGESTPIN_BENCH_RELOAD_PINS=10000[,100000] chooses its pin counts,
+ * DIGESTPIN_BENCH_RELOAD_SOURCES=file[,configmaps] its pins sources.
  */
 import { parseArgs } from "node:util";
 import { startBenchRegistry } from "./fixtures/registry.ts";
@@ -18,7 +19,7 @@ import { apiServerGroup } from "./groups/apiserver.ts";
 import { COLD_DEFAULTS, coldGroup } from "./groups/cold.ts";
 import { peerGroup } from "./groups/peer.ts";
 import { pinsGroup } from "./groups/pins.ts";
-import { RELOADS_DEFAULTS, reloadsGroup } from "./groups/reloads.ts";
+import { RELOADS_DEFAULTS, reloadsGroup, type PinsSource } from "./groups/reloads.ts";
 import { SCAN_DEFAULTS, scanGroup } from "./groups/scan.ts";
 import { SIGNATURES_DEFAULTS, signaturesGroup } from "./groups/signatures.ts";
 import { WARM_DEFAULTS, warmGroup } from "./groups/warm.ts";
@@ -119,6 +120,9 @@ async function main(): Promise<void> {
           ...RELOADS_DEFAULTS,
           ...(seconds > 0 && { seconds }),
           ...(sizes.length > 0 && { sizes }),
+          ...(process.env.DIGESTPIN_BENCH_RELOAD_SOURCES !== undefined && {
+            sources: process.env.DIGESTPIN_BENCH_RELOAD_SOURCES.split(",") as PinsSource[],
+          }),
         }),
       );
     }

@@ -9,6 +9,7 @@ import { benchPolicy } from "../fixtures/policy.ts";
 import type { BenchRegistry } from "../fixtures/registry.ts";
 import type { OpenLoopSummary } from "../load/open-loop.ts";
 import type { BenchContext } from "../lib/context.ts";
+import { CPU_SPLIT, moveToCpus } from "../lib/cpus.ts";
 import { openLoop } from "../lib/load.ts";
 import { cpuMsOf } from "../lib/process.ts";
 import { count, ms, type Check, type GroupResult } from "../lib/report.ts";
@@ -268,6 +269,7 @@ export async function reloadsGroup(
         expect: EXPECT_PATCH,
       },
       ctx.dir,
+      "load",
     ).finally(() => {
       state.done = true;
     });
@@ -345,6 +347,13 @@ export async function reloadsGroup(
     };
   };
 
+  // The load generator and, as on a real cluster (where they run on other machines than the
+  // webhook), the API server and etcd share one CPU; digestpin may use every CPU, as it may in
+  // its Deployment (no CPU limit), and its collector's helper threads need to.
+  const apart =
+    cluster?.services.every(
+      (service) => service.process.pid !== undefined && moveToCpus("load", service.process.pid),
+    ) === true;
   const rows: string[][] = [];
   const detailRows: string[][] = [];
   const checks: Check[] = [];
@@ -437,6 +446,9 @@ export async function reloadsGroup(
       });
     }
   }
+  if (apart)
+    for (const service of cluster.services)
+      if (service.process.pid !== undefined) moveToCpus("all", service.process.pid);
   const inForceNote = sources.has("scrapes")
     ? "from the first /metrics read that showed it (1 s apart: the log line of each generation was not found)"
     : 'from the log line digestpin writes in the same step that advances digestpin_policy_generation ("policy generation N in force", its time and pin count), checked against /metrics';
@@ -461,7 +473,10 @@ export async function reloadsGroup(
           `Per row one digestpin serve (policy cache TTL 1 h, its cache warmed by one review), two runs back to back: ${options.seconds} s at ${count(options.rate)} req/s ` +
             `after 1 s of warm-up (open-loop driver, bench/load/open-loop.ts: latency from when each request was due), first without edits, then with one new pin every ${options.editEveryMs / 1000} s ` +
             `as \`digestpin pin\` or trust-on-first-use would add it: the policy file rewritten whole and renamed over the old one, or one pins ConfigMap (key pins.yaml, label digestpin.dev/pins=true) replaced through the API with one pin more, the ConfigMaps taking turns. ` +
-            `The warm review's three images are pinned in the policy (file, or the policy ConfigMap); the ${count(options.configMaps)} pins ConfigMaps hold the generated pins (bench/fixtures/pins.ts).`,
+            `The warm review's three images are pinned in the policy (file, or the policy ConfigMap); the ${count(options.configMaps)} pins ConfigMaps hold the generated pins (bench/fixtures/pins.ts). ` +
+            (apart && CPU_SPLIT !== undefined
+              ? `The load generator, the API server and etcd ran on CPU ${CPU_SPLIT.load} (taskset), as on a cluster, where the API server runs on other machines than the webhook; digestpin (no CPU limit in its chart either), the registry and the benchmark itself on any CPU.`
+              : "The load generator, the servers and the benchmark shared every CPU (no taskset, or one CPU)."),
           `Stall: the largest nodejs_eventloop_lag_max_seconds (prom-client's default metrics: monitorEventLoopDelay, resolution 10 ms; the maximum is reset at every read) of /metrics read every ${options.scrapeEveryMs / 1000} s during the run. ` +
             "It is the longest time between two of the monitor's 10 ms ticks, so an idle loop reads about 10 ms and a reading d means a stall of d − 10 to d ms. " +
             "A read also forgets the tick interval under way (Node's histogram reset), so edits land half-way between reads. " +

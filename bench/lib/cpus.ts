@@ -38,3 +38,24 @@ export function cpuNote(): string {
     ? "The load generator and the servers shared every CPU (no taskset, or one CPU)."
     : `The load generator ran on CPU ${CPU_SPLIT.load} alone, the servers compared on CPU ${CPU_SPLIT.servers} (taskset); the registry and the benchmark itself were not pinned.`;
 }
+
+/**
+ * Moves a running process (every thread of it) to the CPUs of `role`, or back to every CPU;
+ * false where CPUs cannot be chosen. For programs another harness started, e.g. the testbed
+ * API server and etcd.
+ */
+export function moveToCpus(role: CpuRole | "all", pid: number): boolean {
+  const cpus =
+    CPU_SPLIT === undefined
+      ? undefined
+      : role === "all"
+        ? `0-${String(availableParallelism() - 1)}`
+        : CPU_SPLIT[role];
+  if (cpus === undefined) return false;
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -12,6 +12,12 @@ export interface DigestUse {
 /** A change of pins: a key's new record, or null when the key is no longer pinned. */
 export type PinChanges = ReadonlyMap<string, PinRecord | null>;
 
+/**
+ * The pins using one digest: the record itself when it is the one use and uses it as its own
+ * digest (nearly every digest: no object made per pin), else the uses, in the order added.
+ */
+type Uses = PinRecord | readonly DigestUse[];
+
 const NO_USES: readonly DigestUse[] = [];
 /** Keys (and digests) are spread over this many maps; an edit copies only the ones it touches. */
 const BUCKETS = 256;
@@ -34,12 +40,12 @@ export class PinIndex {
 
   readonly #pins: readonly ReadonlyMap<string, PinRecord>[];
   /** digest → the pins using it (usually one). Arrays are never changed once published. */
-  readonly #byDigest: readonly ReadonlyMap<string, readonly DigestUse[]>[];
+  readonly #byDigest: readonly ReadonlyMap<string, Uses>[];
   readonly #size: number;
 
   private constructor(
     pins: readonly ReadonlyMap<string, PinRecord>[],
-    byDigest: readonly ReadonlyMap<string, readonly DigestUse[]>[],
+    byDigest: readonly ReadonlyMap<string, Uses>[],
     size: number,
   ) {
     this.#pins = pins;
@@ -66,13 +72,17 @@ export class PinIndex {
 
   /** The pins of repository `name` (`registry/repository`) whose digest or a platform's is `digest`. */
   usesOf(name: string, digest: string): readonly DigestUse[] {
-    const uses = this.#byDigest[bucketOf(digest)]?.get(digest);
-    return uses === undefined ? NO_USES : uses.filter((use) => use.repository === name);
+    return this.#uses(digest).filter((use) => use.repository === name);
   }
 
   /** The repositories (`registry/repository`) with a pin using `digest`. */
   repositoriesWith(digest: string): ReadonlySet<string> {
-    return new Set(this.#byDigest[bucketOf(digest)]?.get(digest)?.map((use) => use.repository));
+    return new Set(this.#uses(digest).map((use) => use.repository));
+  }
+
+  #uses(digest: string): readonly DigestUse[] {
+    const uses = this.#byDigest[bucketOf(digest)]?.get(digest);
+    return uses === undefined ? NO_USES : usesOf(uses);
   }
 
   *records(): IterableIterator<PinRecord> {
@@ -90,7 +100,7 @@ export class PinIndex {
 /** The buckets of a new generation while it is made: each copied once, on its first change. */
 class IndexEdit {
   readonly pins: ReadonlyMap<string, PinRecord>[];
-  readonly byDigest: ReadonlyMap<string, readonly DigestUse[]>[];
+  readonly byDigest: ReadonlyMap<string, Uses>[];
   size: number;
   changed = false;
   readonly #ownPins = new Set<number>();
@@ -100,7 +110,7 @@ class IndexEdit {
 
   constructor(
     pins: readonly ReadonlyMap<string, PinRecord>[],
-    byDigest: readonly ReadonlyMap<string, readonly DigestUse[]>[],
+    byDigest: readonly ReadonlyMap<string, Uses>[],
     size: number,
   ) {
     this.pins = [...pins];
@@ -134,20 +144,21 @@ class IndexEdit {
     return this.pins[index] as Map<string, PinRecord>;
   }
 
-  #digestBucket(index: number): Map<string, readonly DigestUse[]> {
+  #digestBucket(index: number): Map<string, Uses> {
     if (!this.#ownDigests.has(index)) {
       this.byDigest[index] = new Map(this.byDigest[index]);
       this.#ownDigests.add(index);
     }
-    return this.byDigest[index] as Map<string, readonly DigestUse[]>;
+    return this.byDigest[index] as Map<string, Uses>;
   }
 
   #index(record: PinRecord): void {
+    this.#addUse(record.digest, record);
+    const platforms = Object.entries(record.platforms ?? {});
+    if (platforms.length === 0) return;
     const repository = repositoryOfKey(record.key);
-    this.#addUse(record.digest, { key: record.key, repository, platform: null });
-    for (const [platform, digest] of Object.entries(record.platforms ?? {})) {
+    for (const [platform, digest] of platforms)
       this.#addUse(digest, { key: record.key, repository, platform });
-    }
   }
 
   #unindex(record: PinRecord): void {
@@ -155,7 +166,7 @@ class IndexEdit {
       const bucket = this.#digestBucket(bucketOf(digest));
       const uses = bucket.get(digest);
       if (uses === undefined) continue;
-      const left = uses.filter((use) => use.key !== record.key);
+      const left = usesOf(uses).filter((use) => use.key !== record.key);
       if (left.length === 0) bucket.delete(digest);
       else {
         bucket.set(digest, left);
@@ -164,17 +175,37 @@ class IndexEdit {
     }
   }
 
-  #addUse(digest: string, use: DigestUse): void {
+  /** `use`: a pin's own digest (the record), or a platform's. */
+  #addUse(digest: string, use: PinRecord | DigestUse): void {
     const bucket = this.#digestBucket(bucketOf(digest));
     const uses = bucket.get(digest);
-    if (uses !== undefined && this.#ownUses.has(uses)) {
-      (uses as DigestUse[]).push(use);
+    if (uses === undefined) {
+      bucket.set(digest, "digest" in use ? use : [use]);
       return;
     }
-    const next = uses === undefined ? [use] : [...uses, use];
+    if (isArray(uses) && this.#ownUses.has(uses)) {
+      (uses as DigestUse[]).push(asUse(use));
+      return;
+    }
+    const next = [...usesOf(uses), asUse(use)];
     this.#ownUses.add(next);
     bucket.set(digest, next);
   }
+}
+
+function isArray(uses: Uses): uses is readonly DigestUse[] {
+  return Array.isArray(uses);
+}
+
+function usesOf(uses: Uses): readonly DigestUse[] {
+  return isArray(uses) ? uses : [asUse(uses)];
+}
+
+/** A pin's use of its own digest, or a platform's use as it is. */
+function asUse(use: PinRecord | DigestUse): DigestUse {
+  return "digest" in use
+    ? { key: use.key, repository: repositoryOfKey(use.key), platform: null }
+    : use;
 }
 
 /** FNV-1a of `text`, to a bucket. */

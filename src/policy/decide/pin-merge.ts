@@ -119,11 +119,14 @@ export class PinMerge {
     const { key } = record;
     const before = known.get(key);
     known.set(key, record);
-    const contributions = this.#contributions.get(key) ?? [];
-    const mine = contributions.find((c) => c.source === source);
-    if (mine === undefined) contributions.push({ source, record });
-    else mine.record = record;
-    this.#contributions.set(key, contributions);
+    const contributions = this.#contributions.get(key);
+    // A new array is made with its one element: one pushed onto [] would take room for 17.
+    if (contributions === undefined) this.#contributions.set(key, [{ source, record }]);
+    else {
+      const mine = contributions.find((c) => c.source === source);
+      if (mine === undefined) contributions.push({ source, record });
+      else mine.record = record;
+    }
     // The same pin read again (only its line moved): kept as it is in the index.
     if (before === undefined || !samePin(before, record)) this.#dirty.add(key);
   }

@@ -78,6 +78,9 @@ export function readRemoved(reader: YamlReader, node: Node, path: string): Remov
   return removed;
 }
 
+/** The history of the pins that have none (nearly all): one array, not one per pin. */
+const NO_HISTORY: readonly PinHistoryEntry[] = Object.freeze([]);
+
 /**
  * The records of pins read line by line (plain-pins.ts), checked as readPins checks them; or
  * undefined when any key, digest or time is wrong or a key is pinned twice: then readPins
@@ -105,7 +108,7 @@ export function plainPinRecords(
     if (pin.pinnedBy !== undefined) metadata.pinnedBy = pin.pinnedBy;
     if (pin.reason !== undefined) metadata.reason = pin.reason;
     const origin = { source, line: pin.line, column: pin.column };
-    records.push({ key, digest: pin.digest, ...metadata, history: [], origin });
+    records.push({ key, digest: pin.digest, ...metadata, history: NO_HISTORY, origin });
   }
   return records;
 }
@@ -146,7 +149,7 @@ function readRecord(reader: YamlReader, entry: Entry, path: string): RecordBody 
   }
   if (isScalar(node)) {
     const digest = readDigest(reader, node, path);
-    return digest === undefined ? undefined : { digest, history: [] };
+    return digest === undefined ? undefined : { digest, history: NO_HISTORY };
   }
   if (!isMap(node)) {
     reader.fail(

@@ -37,6 +37,8 @@ export interface DriftScannerOptions {
   readonly leaseDurationMs?: number;
   readonly retryPeriodMs?: number;
   readonly now?: () => number;
+  /** How the leader follows Pods and workloads for the report (default: watchWorkloads). */
+  readonly watchWorkloads?: typeof watchWorkloads;
 }
 
 /**
@@ -127,22 +129,18 @@ export class DriftScanner {
       logger.warn({ err: error }, "the drift report could not be read; the scan starts a new one");
     }
     if (previous !== undefined) this.#export(previous);
-    let workloads: WorkloadWatch | undefined = watchWorkloads(this.#options.kubeConfig, logger);
+    // Pods and workloads are followed only while the scan is on: a watch of every Pod in the
+    // cluster holds them all in memory, and its first list is parsed on the event loop.
+    let workloads: WorkloadWatch | undefined;
+    let unwatchable = false;
     try {
-      await workloads.start();
-    } catch (error) {
-      logger.warn(
-        { err: error },
-        "Pods and workloads cannot be watched: the drift report names no workloads",
-      );
-      workloads = undefined;
-    }
-    try {
-      // Checked every second, so a new interval (or the scan turned on) applies at once.
+      // Checked every second, so a new interval (or the scan turned on or off) applies at once.
       let lastStart: number | undefined;
       while (!signal.aborted) {
         const settings = this.#interval();
         if (settings === undefined || settings.intervalMs === 0) {
+          await workloads?.stop();
+          workloads = undefined;
           await pause(1000, signal);
           continue;
         }
@@ -151,12 +149,33 @@ export class DriftScanner {
           await pause(Math.min(1000, wait), signal);
           continue;
         }
+        if (workloads === undefined && !unwatchable) {
+          workloads = await this.#watchWorkloads();
+          unwatchable = workloads === undefined;
+        }
         lastStart = this.#now();
         const report = await this.#scan(previous, settings, workloads, signal);
         if (report !== undefined) previous = report;
       }
     } finally {
       await workloads?.stop();
+    }
+  }
+
+  /** Pods and workloads followed, or undefined (logged) when they cannot be watched. */
+  async #watchWorkloads(): Promise<WorkloadWatch | undefined> {
+    const { kubeConfig, logger } = this.#options;
+    const workloads = (this.#options.watchWorkloads ?? watchWorkloads)(kubeConfig, logger);
+    try {
+      await workloads.start();
+      return workloads;
+    } catch (error) {
+      logger.warn(
+        { err: error },
+        "Pods and workloads cannot be watched: the drift report names no workloads",
+      );
+      await workloads.stop().catch(() => undefined);
+      return undefined;
     }
   }
 

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import test from "ava";
 import { stringify } from "yaml";
-import { DriftScanner, type ScanRegistry } from "../../../src/drift/index.ts";
+import { DriftScanner, watchWorkloads, type ScanRegistry } from "../../../src/drift/index.ts";
 import { Metrics, silentLogger } from "../../../src/observability/index.ts";
 import { policyFromText, type Policy } from "../../../src/policy/index.ts";
 import { ImageFacts, Resolver } from "../../../src/registry/index.ts";
@@ -108,4 +108,62 @@ test("40 pins, interval 4s, concurrency 2: one HEAD per pin per interval, evenly
     3 * INTERVAL_MS,
     50,
   );
+});
+
+test("the leader follows Pods and workloads only while the scan is on", async (t) => {
+  const namespace = await controlPlane().namespace(t, "scan-off");
+  let interval = "0s";
+  const policyNow = (): Policy =>
+    policyFromText(
+      stringify({ apiVersion: "digestpin.dev/v1alpha1", kind: "Policy", driftScan: { interval } }),
+      "policy.yaml",
+    );
+  let policy = policyNow();
+  const watches = { started: 0, stopped: 0 };
+  const scanner = new DriftScanner({
+    kubeConfig: controlPlane().kubeConfig,
+    namespace,
+    identity: "scanner-off",
+    pins: () => policy.pins,
+    settings: () => policy.settings.driftScan,
+    registry: {
+      resolve: () => Promise.reject(new Error("no pins: nothing to resolve")),
+      tree: () => Promise.reject(new Error("no pins: nothing to read")),
+    },
+    metrics: new Metrics(),
+    logger: silentLogger(),
+    retryPeriodMs: 200,
+    // The real watch, counted.
+    watchWorkloads: (kubeConfig, logger) => {
+      const real = watchWorkloads(kubeConfig, logger);
+      return {
+        ...real,
+        start: async () => {
+          watches.started += 1;
+          await real.start();
+        },
+        stop: async () => {
+          watches.stopped += 1;
+          await real.stop();
+        },
+        inventory: () => real.inventory(),
+      };
+    },
+  });
+  scanner.start();
+  t.teardown(() => scanner.stop());
+  await waitFor("the Lease", () => (scanner.leading ? true : undefined));
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // more than one check of the settings
+  t.deepEqual(watches, { started: 0, stopped: 0 }, "scan off: no Pod or workload watched");
+
+  interval = "1h";
+  policy = policyNow();
+  await waitFor("the watch once the scan is on", () => (watches.started === 1 ? true : undefined));
+
+  interval = "0s";
+  policy = policyNow();
+  await waitFor("the watch stopped once the scan is off", () =>
+    watches.stopped === 1 ? true : undefined,
+  );
+  t.is(watches.started, 1);
 });

@@ -64,17 +64,11 @@ export class PolicyResolver {
     }
   }
 
-  /** Resolver.resolve with the resolver for the policy in force. */
+  /** Resolver.resolve with the resolver for the policy in force (resolveNow, as a promise). */
   readonly resolve = (
     reference: ImageReference,
     options: ResolveOptions,
-  ): Promise<ManifestAnswer> => {
-    try {
-      return this.#current().resolve(reference, options);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-  };
+  ): Promise<ManifestAnswer> => Promise.resolve(this.resolveNow(reference, options));
 
   /** Resolver.resolveNow with the resolver for the policy in force (a cache hit at once). */
   readonly resolveNow = (

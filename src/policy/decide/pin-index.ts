@@ -82,7 +82,7 @@ export class PinIndex {
 
   #uses(digest: string): readonly DigestUse[] {
     const uses = this.#byDigest[bucketOf(digest)]?.get(digest);
-    return uses === undefined ? NO_USES : usesOf(uses);
+    return uses === undefined ? NO_USES : listOf(uses);
   }
 
   *records(): IterableIterator<PinRecord> {
@@ -166,7 +166,7 @@ class IndexEdit {
       const bucket = this.#digestBucket(bucketOf(digest));
       const uses = bucket.get(digest);
       if (uses === undefined) continue;
-      const left = usesOf(uses).filter((use) => use.key !== record.key);
+      const left = listOf(uses).filter((use) => use.key !== record.key);
       if (left.length === 0) bucket.delete(digest);
       else {
         bucket.set(digest, left);
@@ -187,7 +187,7 @@ class IndexEdit {
       (uses as DigestUse[]).push(asUse(use));
       return;
     }
-    const next = [...usesOf(uses), asUse(use)];
+    const next = [...listOf(uses), asUse(use)];
     this.#ownUses.add(next);
     bucket.set(digest, next);
   }
@@ -197,7 +197,8 @@ function isArray(uses: Uses): uses is readonly DigestUse[] {
   return Array.isArray(uses);
 }
 
-function usesOf(uses: Uses): readonly DigestUse[] {
+/** The uses of one digest as a list. */
+function listOf(uses: Uses): readonly DigestUse[] {
   return isArray(uses) ? uses : [asUse(uses)];
 }
 

@@ -146,7 +146,6 @@ test("the leader follows Pods and workloads only while the scan is on", async (t
           watches.stopped += 1;
           await real.stop();
         },
-        inventory: () => real.inventory(),
       };
     },
   });

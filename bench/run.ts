@@ -8,7 +8,7 @@
  * DIGESTPIN_BENCH_DIGESTER=/path/to/k8s-digester adds the peer's rows (a binary built
  * elsewhere: this repository neither contains nor builds it).
  * DIGESTPIN_BENCH_VARIANTS=name=DIST[@LOG_LEVEL],… adds other builds of digestpin to the warm
- * path's rounds (e.g. the dist/ of the commit before an optimization).
+ * path's and the signatures group's rounds (e.g. the dist/ of the commit before an optimization).
  * DIGESTPIN_BENCH_RELOAD_SECONDS=N shortens each run of the reloads group (default 30);
  * DIGESTPIN_BENCH_RELOAD_PINS=10000[,100000] chooses its pin counts,
  * DIGESTPIN_BENCH_RELOAD_SOURCES=file[,configmaps] its pins sources.
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       results.push(
         await signaturesGroup(ctx, registry, {
           ...SIGNATURES_DEFAULTS,
+          variants,
           ...(quick && { rounds: 1 }),
           ...(values["max-only"] === true && { rate: undefined }),
           ...(values.rounds !== undefined && { rounds: Number(values.rounds) }),

@@ -12,7 +12,7 @@ import { cpuMsOf } from "../lib/process.ts";
 import { count, ms, times, type GroupResult } from "../lib/report.ts";
 import type { Target } from "../lib/servers.ts";
 import { median } from "../lib/stats.ts";
-import { EXPECT_PATCH, startWarmDigestpin } from "./warm.ts";
+import { EXPECT_PATCH, startWarmDigestpin, type Variant } from "./warm.ts";
 
 export interface SignaturesOptions {
   readonly connections: number;
@@ -24,6 +24,8 @@ export interface SignaturesOptions {
   readonly rateSeconds: number;
   /** Rounds, the two servers taking turns (which goes first alternates); tables give medians. */
   readonly rounds: number;
+  /** Other builds of digestpin run with the signature rule too (DIGESTPIN_BENCH_VARIANTS). */
+  readonly variants?: readonly Variant[];
 }
 
 export const SIGNATURES_DEFAULTS: SignaturesOptions = {
@@ -81,7 +83,17 @@ export async function signaturesGroup(
     if (!firstReads.some((entry) => entry.path === path && entry.status === 200))
       throw new Error(`signatures: the first signed review did not read ${tag}`);
   }
-  const targets: Target[] = [plain.digestpin, required.digestpin];
+  const variants: Target[] = [];
+  for (const variant of options.variants ?? []) {
+    const started = await startWarmDigestpin(ctx, registry, {
+      name: `digestpin-signatures-${variant.name}`,
+      signatures: [rule],
+      variant,
+      cpus: "servers",
+    });
+    variants.push(started.digestpin);
+  }
+  const targets: Target[] = [plain.digestpin, required.digestpin, ...variants];
   const figures = new Map<string, Figures>(
     targets.map((t) => [t.name, { cpu: [], rps: [], p50: [], p99: [], registryRequests: 0 }]),
   );
@@ -149,36 +161,41 @@ export async function signaturesGroup(
   }
   await plain.digestpin.child.stop();
   await required.digestpin.child.stop();
+  for (const variant of variants) await variant.child.stop();
   const sizes = [plain.answer, required.answer].map((answer) => Buffer.byteLength(answer));
-  return report(options, figures, [plain.digestpin.name, required.digestpin.name], {
-    failures,
-    sizes,
-  });
+  return report(
+    options,
+    figures,
+    [plain.digestpin.name, required.digestpin.name],
+    variants.map((variant) => variant.name),
+    { failures, sizes },
+  );
 }
 
 function report(
   options: SignaturesOptions,
   figures: ReadonlyMap<string, Figures>,
   [plainName, signedName]: readonly [string, string],
+  variantNames: readonly string[],
   { failures, sizes }: { failures: number; sizes: readonly number[] },
 ): GroupResult {
   const empty: Figures = { cpu: [], rps: [], p50: [], p99: [], registryRequests: NaN };
   const plain = figures.get(plainName) ?? empty;
   const signed = figures.get(signedName) ?? empty;
-  /** The median of each round's ratio, signed ÷ unsigned. */
-  const ratio = (of: (f: Figures) => readonly number[]): number =>
-    median(of(signed).map((value, i) => value / (of(plain)[i] ?? NaN)));
+  /** The median of each round's ratio, `of` a signed server ÷ the unsigned one. */
+  const ratio = (of: (f: Figures) => readonly number[], server = signed): number =>
+    median(of(server).map((value, i) => value / (of(plain)[i] ?? NaN)));
   const cpuRatio = ratio((f) => f.cpu);
   const p99Ratio = ratio((f) => f.p99);
   const rateRun = options.rate !== undefined;
-  const row = (name: string, f: Figures, own: boolean): string[] => [
+  const row = (name: string, f: Figures): string[] => [
     name,
     count(median(f.cpu)),
-    own ? times(cpuRatio) : times(1),
+    times(ratio((x) => x.cpu, f)),
     count(median(f.rps)),
-    own ? times(ratio((x) => x.rps)) : times(1),
+    times(ratio((x) => x.rps, f)),
     rateRun ? `${ms(median(f.p50))} / ${ms(median(f.p99))}` : "–",
-    !rateRun ? "–" : own ? times(p99Ratio) : times(1),
+    rateRun ? times(ratio((x) => x.p99, f)) : "–",
     count(f.registryRequests),
   ];
   const p99 = median(signed.p99);
@@ -200,8 +217,14 @@ function report(
           "registry requests",
         ],
         rows: [
-          row("no signature rule", plain, false),
-          row("signatures required (1 P-256 key, .sig tag)", signed, true),
+          row("no signature rule", plain),
+          row("signatures required (1 P-256 key, .sig tag)", signed),
+          ...variantNames.map((name) =>
+            row(
+              `signatures required, build ${name.replace(/^digestpin-signatures-/, "")}`,
+              figures.get(name) ?? empty,
+            ),
+          ),
         ],
         notes: [
           `Two digestpin serve processes, the warm policy of table 1 (cache TTL 1 h); the second's adds one rule: every image of the registry (\`host/**\`) required to be signed by one ECDSA P-256 key, made in the run with node:crypto, the three digests signed in cosign's \`.sig\` tag format (what \`cosign sign --key\` v2 pushes) on the bench's registry. ` +

@@ -1,4 +1,4 @@
-import type { AtOnce } from "../at-once.ts";
+import { andThen, type AtOnce } from "../at-once.ts";
 import {
   admittedDigest,
   approverKeys,
@@ -18,15 +18,16 @@ import { registryFailure } from "./facts.ts";
 
 /**
  * Finds and verifies the cosign signatures of a digest against a rule's keys (the webhook's
- * SignatureVerifier, injected): signers named by the policy's key names. Never throws for what
- * the registry holds; a failure to reach it may throw (a RegistryError).
+ * PolicySignatures, injected): signers named by the policy's key names, at once when a result
+ * is kept. Never throws for what the registry holds; a failure to reach it may throw or reject
+ * (a RegistryError).
  */
 export type VerifySignaturesFn = (
   name: RepositoryName,
   digest: string,
   keys: readonly SignatureKey[],
   options: { readonly keychain: Keychain; readonly deadline: number },
-) => Promise<SignatureObservation>;
+) => AtOnce<SignatureObservation>;
 
 export interface SignatureFactsContext extends DecisionContext {
   /** Epoch ms by which the review must be answered: signatures are read within it. */
@@ -56,30 +57,37 @@ export function applySignatureFacts(
   return withSignatures(decision, ref, rule, policy, verify, context);
 }
 
-async function withSignatures(
+/** The decision once the rule's signatures are known: at once when every one is kept. */
+function withSignatures(
   decision: Decision,
   ref: ImageReference,
   rule: SignatureRule,
   policy: Policy,
   verify: VerifySignaturesFn,
   context: SignatureFactsContext,
-): Promise<Decision> {
-  const observe = async (digest: string): Promise<SignatureObservation> => {
+): AtOnce<Decision> {
+  const observe = (digest: string): AtOnce<SignatureObservation> => {
+    const failed = (error: unknown): SignatureObservation => ({ error: registryFailure(error) });
+    const ask = (keychain: Keychain) =>
+      verify(ref, digest, rule.keys, { keychain, deadline: context.deadline });
     try {
-      const keychain = await context.keychain();
-      return await verify(ref, digest, rule.keys, { keychain, deadline: context.deadline });
+      return andThen(andThen(context.keychain(), ask), (observed) => observed, failed);
     } catch (error) {
-      return { error: registryFailure(error) };
+      return failed(error);
     }
   };
-  let decided = decision;
-  if (decided.drift !== undefined && approverKeys(policy, rule).length > 0) {
-    const observed = await observe(decided.drift.current);
-    decided = decideApproval(decided, policy, context, rule, observed);
+  const required = (decided: Decision): AtOnce<Decision> => {
+    const digest = rule.required ? admittedDigest(decided) : undefined;
+    if (digest === undefined) return decided;
+    return andThen(observe(digest), (observed) =>
+      decideRequired(decided, digest, policy, rule, observed),
+    );
+  };
+  if (decision.drift !== undefined && approverKeys(policy, rule).length > 0) {
+    const approved = andThen(observe(decision.drift.current), (observed) =>
+      decideApproval(decision, policy, context, rule, observed),
+    );
+    return andThen(approved, required);
   }
-  const digest = rule.required ? admittedDigest(decided) : undefined;
-  if (digest !== undefined) {
-    decided = decideRequired(decided, digest, policy, rule, await observe(digest));
-  }
-  return decided;
+  return required(decision);
 }

@@ -44,7 +44,7 @@ type KeysFailure = Extract<SignatureObservation, { readonly error: unknown }>;
  *
  * The warm path is nearly free: a rule whose keys are all inline is resolved once per keys
  * list (the policy's object: an edited policy is a new one, never served from the memo), and a
- * kept result is answered without awaiting anything; only a miss goes to the registry.
+ * kept result is answered at once, not as a promise; only a miss goes to the registry.
  */
 export class PolicySignatures {
   readonly #policy: () => Policy | undefined;
@@ -68,10 +68,10 @@ export class PolicySignatures {
     try {
       const inline = this.#inlineKeys(keys);
       if (inline === undefined) return this.#verifyRead(name, digest, keys, options);
-      if ("error" in inline) return Promise.resolve(inline);
+      if ("error" in inline) return inline;
       const verifier = this.#current();
       const kept = verifier.cached(name, digest, inline.set, options);
-      if (kept !== undefined) return Promise.resolve(observation(inline, kept));
+      if (kept !== undefined) return observation(inline, kept);
       return verifier
         .verify(name, digest, inline.set, options)
         .then((check) => observation(inline, check));

@@ -185,6 +185,11 @@ export function decideRequired(
 ): Decision {
   const ref = decision.reference;
   if (ref === null) return decision;
+  if (!("error" in observed) && observed.signers.length > 0) {
+    const by = observed.signers.map((s) => s.keyName).join(", ");
+    const note = `; ${shortDigest(digest)} is signed by ${by}`;
+    return { ...decision, message: `${decision.message}${note}` };
+  }
   const image = decision.input;
   const keys = rule.keys.map(keyLabel).join(", ");
   const target = `${nameOf(ref)}@${digest}`;
@@ -201,11 +206,6 @@ export function decideRequired(
       text,
       policy.settings.mode,
     );
-  }
-  if (observed.signers.length > 0) {
-    const by = observed.signers.map((s) => s.keyName).join(", ");
-    const note = `; ${shortDigest(digest)} is signed by ${by}`;
-    return { ...decision, message: `${decision.message}${note}` };
   }
   const problem =
     observed.problems.find((p) => p.reason !== "no-signature" && p.reason !== "registry-error") ??

@@ -114,3 +114,44 @@ test("a pin that cannot be moved, or moved elsewhere meanwhile, denies the Pod",
   t.false(unstored.response.allowed);
   t.regex(unstored.response.status?.message ?? "", /need the policy in ConfigMaps/);
 });
+
+test("a required signature kept verified is answered at once, as it would be later", async (t) => {
+  const requiring = pinnedPolicy(`signatures:
+  - images: ["docker.io/library/busybox:*"]
+    required: true
+    keys:
+      - name: qa
+        pem: |
+${PEM}
+`);
+  const signedAt = (d: string) => ({
+    signers: [
+      { keyName: "qa", keyId: digest("9"), signatureDigest: d, format: "sig-tag" as const },
+    ],
+    problems: [],
+  });
+  const atHand = { "docker.io/library/busybox:1.36": D };
+  const given = harness(requiring, atHand, { verifySignatures: (_name, d) => signedAt(d) }).deps;
+  const now = handleReview("mutate", review(), {
+    ...given,
+    resolve: (ref) => ({
+      digest: atHand[`${ref.registry}/${ref.repository}:${ref.tag ?? ""}` as keyof typeof atHand],
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      size: 1,
+      platforms: undefined,
+      endpoint: "x",
+    }),
+    keychainFor: () => () => undefined,
+  });
+  t.false(now instanceof Promise, "every answer at hand: nothing awaited");
+  const later = await handleReview(
+    "mutate",
+    review(),
+    harness(requiring, atHand, { verifySignatures: (_name, d) => Promise.resolve(signedAt(d)) })
+      .deps,
+  );
+  const { response, judged } = await now;
+  t.true(response.allowed);
+  t.is(judged[0]?.decision.reason, "pinned");
+  t.deepEqual(response, later.response);
+});

@@ -89,6 +89,7 @@ export async function signaturesGroup(
       name: `digestpin-signatures-${variant.name}`,
       signatures: [rule],
       variant,
+      ...(variant.nodeArgs !== undefined && { nodeArgs: variant.nodeArgs }),
       cpus: "servers",
     });
     variants.push(started.digestpin);

@@ -33,7 +33,7 @@ export const SIGNATURES_DEFAULTS: SignaturesOptions = {
   maxSeconds: 5,
   rate: 1000,
   rateSeconds: 5,
-  rounds: 3,
+  rounds: 5,
 };
 
 /** What one server's rounds measured; ratios are each round's, signed ÷ unsigned. */

@@ -43,7 +43,7 @@ export const WARM_DEFAULTS: WarmOptions = {
   maxSeconds: 5,
   rates: [500, 1000, 2000],
   rateSeconds: 5,
-  rounds: 3,
+  rounds: 5,
 };
 
 /**

@@ -85,7 +85,7 @@ faults: setup testbed-tools
 	$(AVA) --timeout=120s 'test/integration/faults/**/*.test.ts'
 
 # Performance next to the bare-Node limit and the peer, on the testbed (not in `make test`:
-# ~15 minutes, wants a quiet machine); prints the tables and rewrites BENCHMARKS.md.
+# ~18 minutes, wants a quiet machine); prints the tables and rewrites BENCHMARKS.md.
 # BENCH_ARGS: e.g. --only warm,cold | --rounds 1 | --no-write (see bench/run.ts).
 bench: build testbed-tools
 	node --import tsx bench/run.ts $(BENCH_ARGS)

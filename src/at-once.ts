@@ -18,3 +18,17 @@ export function allOf<T>(values: readonly AtOnce<T>[]): AtOnce<T[]> {
   if (!values.some((value) => value instanceof Promise)) return values as T[];
   return Promise.all(values.map((value) => Promise.resolve(value)));
 }
+
+/**
+ * `run()`, with its failure, whether thrown at once or a rejection later, turned into
+ * `failed`'s value: at once when `run` gives its value at once.
+ */
+export function recover<T>(run: () => AtOnce<T>, failed: (error: unknown) => T): AtOnce<T> {
+  let value: AtOnce<T>;
+  try {
+    value = run();
+  } catch (error) {
+    return failed(error);
+  }
+  return value instanceof Promise ? value.catch(failed) : value;
+}

@@ -1,4 +1,4 @@
-import { allOf, andThen, type AtOnce } from "../at-once.ts";
+import { allOf, andThen, recover, type AtOnce } from "../at-once.ts";
 import {
   decideWith,
   type Decision,
@@ -92,13 +92,10 @@ function observe(
   context: JudgeContext,
   resolve: ResolveFn,
 ): AtOnce<RegistryObservation> {
-  const failed = (error: unknown): RegistryObservation => ({ error: registryFailure(error) });
   const served = (answer: ManifestAnswer): RegistryObservation => ({ digest: answer.digest });
-  try {
-    const ask = (keychain: Keychain) =>
-      resolve(reference, { keychain, deadline: context.deadline });
-    return andThen(andThen(context.keychain(), ask), served, failed);
-  } catch (error) {
-    return failed(error);
-  }
+  const ask = (keychain: Keychain) => resolve(reference, { keychain, deadline: context.deadline });
+  return recover(
+    () => andThen(andThen(context.keychain(), ask), served),
+    (error) => ({ error: registryFailure(error) }),
+  );
 }

@@ -1,4 +1,4 @@
-import { andThen, type AtOnce } from "../at-once.ts";
+import { andThen, recover, type AtOnce } from "../at-once.ts";
 import {
   admittedDigest,
   approverKeys,
@@ -67,14 +67,12 @@ function withSignatures(
   context: SignatureFactsContext,
 ): AtOnce<Decision> {
   const observe = (digest: string): AtOnce<SignatureObservation> => {
-    const failed = (error: unknown): SignatureObservation => ({ error: registryFailure(error) });
     const ask = (keychain: Keychain) =>
       verify(ref, digest, rule.keys, { keychain, deadline: context.deadline });
-    try {
-      return andThen(andThen(context.keychain(), ask), (observed) => observed, failed);
-    } catch (error) {
-      return failed(error);
-    }
+    return recover(
+      () => andThen(context.keychain(), ask),
+      (error) => ({ error: registryFailure(error) }),
+    );
   };
   const required = (decided: Decision): AtOnce<Decision> => {
     const digest = rule.required ? admittedDigest(decided) : undefined;

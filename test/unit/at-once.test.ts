@@ -1,5 +1,5 @@
 import test from "ava";
-import { allOf, andThen } from "../../src/at-once.ts";
+import { allOf, andThen, recover } from "../../src/at-once.ts";
 
 // Values at hand pass on at once (no promise made); a promise anywhere makes the result one.
 
@@ -27,4 +27,21 @@ test("allOf: the values at once when all are at hand, else the promise of all in
   await t.throwsAsync(async () => allOf([1, Promise.reject(new Error("down"))]), {
     message: "down",
   });
+});
+
+test("recover: a value at once, a throw or a rejection turned into failed's value", async (t) => {
+  const failed = (error: unknown) => `failed: ${(error as Error).message}`;
+  t.is(
+    recover(() => "served", failed),
+    "served",
+  );
+  t.is(
+    recover(() => {
+      throw new Error("at once");
+    }, failed),
+    "failed: at once",
+  );
+  const later = recover(() => Promise.reject(new Error("later")), failed);
+  t.true(later instanceof Promise);
+  t.is(await later, "failed: later");
 });

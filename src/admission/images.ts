@@ -34,10 +34,9 @@ export interface ImageSlot {
  * containers and image volumes (`volumes[].image.reference`). Unknown kinds have none.
  */
 export function findImages(kind: string, object: unknown): ImageSlot[] {
-  const path = specPath(kind);
   const spec = podSpecOf(kind, object);
-  if (path === undefined || spec === undefined) return [];
-  const base = "/" + path.join("/");
+  const base = SPEC_POINTERS[kind];
+  if (spec === undefined || base === undefined) return [];
   const slots: ImageSlot[] = [];
   for (const list of CONTAINER_LISTS) {
     items(field(spec, list)).forEach((container, index) => {
@@ -45,7 +44,7 @@ export function findImages(kind: string, object: unknown): ImageSlot[] {
       if (typeof image === "string") {
         const name = field(container, "name");
         slots.push({
-          pointer: `${base}/${list}/${index}/image`,
+          pointer: imagePointer(base, list, index),
           place: `${list}[${typeof name === "string" ? name : index}]`,
           image,
         });
@@ -64,6 +63,31 @@ export function findImages(kind: string, object: unknown): ImageSlot[] {
     }
   });
   return slots;
+}
+
+/** The JSON pointer of each kind's pod spec (`/spec/template/spec`). */
+const SPEC_POINTERS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(POD_SPEC_PATHS).map(([kind, path]) => [kind, "/" + path.join("/")]),
+);
+
+/** The pointers of the first containers' images, made once, by spec pointer and list. */
+const IMAGE_POINTERS = new Map<string, Map<string, string[]>>();
+const KEPT_POINTERS = 16;
+
+/** The JSON pointer of a container's image (`/spec/containers/0/image`). */
+function imagePointer(base: string, list: string, index: number): string {
+  if (index >= KEPT_POINTERS) return `${base}/${list}/${index}/image`;
+  let lists = IMAGE_POINTERS.get(base);
+  if (lists === undefined) {
+    lists = new Map();
+    IMAGE_POINTERS.set(base, lists);
+  }
+  let kept = lists.get(list);
+  if (kept === undefined) {
+    kept = [];
+    lists.set(list, kept);
+  }
+  return (kept[index] ??= `${base}/${list}/${index}/image`);
 }
 
 function field(value: unknown, key: string): unknown {

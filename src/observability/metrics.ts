@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { BoundHistogram } from "./bound-histogram.ts";
 import { digestpinVersion } from "./build-info.ts";
+import { LabelTree } from "./label-tree.ts";
 
 /** One label set of a BoundCounter. */
 export interface CounterChild {
@@ -7,7 +9,7 @@ export interface CounterChild {
 }
 
 interface Tally {
-  readonly labels: Record<string, string>;
+  readonly labels: Readonly<Record<string, string>>;
   pending: number;
 }
 
@@ -20,9 +22,7 @@ interface Tally {
  */
 export class BoundCounter<L extends string> {
   readonly counter: Counter<L>;
-  readonly #name: string;
-  readonly #names: readonly L[];
-  readonly #root = new Map<string, unknown>();
+  readonly #children: LabelTree<CounterChild>;
   readonly #tallies: Tally[] = [];
 
   constructor(config: {
@@ -31,8 +31,7 @@ export class BoundCounter<L extends string> {
     labelNames: readonly L[];
     registers: Registry[];
   }) {
-    this.#name = config.name;
-    this.#names = config.labelNames;
+    this.#children = new LabelTree(config.name, config.labelNames);
     this.counter = new Counter<L>({
       ...config,
       collect: () => {
@@ -43,42 +42,17 @@ export class BoundCounter<L extends string> {
 
   /** The child of these label values, in `labelNames` order. */
   labels(...values: string[]): CounterChild {
-    if (values.length !== this.#names.length)
-      throw new TypeError(`${this.#name}: ${String(this.#names.length)} label values expected`);
-    let level = this.#root;
-    const last = values.length - 1;
-    for (let i = 0; i < last; i++) {
-      const value = values[i] ?? "";
-      let next = level.get(value) as Map<string, unknown> | undefined;
-      if (next === undefined) {
-        next = new Map();
-        level.set(value, next);
-      }
-      level = next;
-    }
-    const value = last < 0 ? "" : (values[last] ?? "");
-    let child = level.get(value) as CounterChild | undefined;
-    if (child === undefined) {
-      const tally: Tally = { labels: this.#labelsOf(values), pending: 0 };
+    return this.#children.find(values, (labels) => {
+      const tally: Tally = { labels, pending: 0 };
       this.#tallies.push(tally);
-      child = {
+      return {
         inc(by = 1) {
           if (!(by >= 0 && Number.isFinite(by)))
             throw new TypeError(`counter increment ${String(by)}`);
           tally.pending += by;
         },
       };
-      level.set(value, child);
-    }
-    return child;
-  }
-
-  #labelsOf(values: readonly string[]): Record<string, string> {
-    const labels: Record<string, string> = {};
-    this.#names.forEach((name, i) => {
-      labels[name] = values[i] ?? "";
     });
-    return labels;
   }
 
   #flush(): void {
@@ -112,7 +86,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly reviewDuration = new Histogram({
+  readonly reviewDuration = new BoundHistogram({
     name: "digestpin_admission_review_duration_seconds",
     help: "Time to answer an admission review.",
     labelNames: ["endpoint"] as const,

@@ -89,15 +89,23 @@ export function keychainFrom(configs: readonly DockerConfig[]): Keychain {
   };
 }
 
+/** Each credential object's identity, hashed once (a keychain hands out the same objects). */
+const IDS = new WeakMap<Credential, string>();
+
 /** A stable, non-reversible identity of a credential, for cache keys and logs. */
 export function credentialId(credential: Credential | undefined): string {
   if (credential === undefined) return "anonymous";
-  const secret = JSON.stringify([
-    credential.username,
-    credential.password,
-    credential.identityToken,
-  ]);
-  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
+  let id = IDS.get(credential);
+  if (id === undefined) {
+    const secret = JSON.stringify([
+      credential.username,
+      credential.password,
+      credential.identityToken,
+    ]);
+    id = createHash("sha256").update(secret).digest("hex").slice(0, 16);
+    IDS.set(credential, id);
+  }
+  return id;
 }
 
 function toCredential(entry: Record<string, unknown>): Credential | undefined {

@@ -56,6 +56,29 @@ export interface ResolveOptions {
   readonly platforms?: boolean;
 }
 
+/** The last cache key made for each reference object, and what it was made of. */
+const KEYS = new WeakMap<ResolvableReference, { id: string; flags: number; key: string }>();
+
+/**
+ * The cache key of a question: the reference, the credential's identity and the options that
+ * change the answer. A policy's parsed references are kept objects, so a warm review gets the
+ * key string made before (its hash kept, compared by identity) instead of building it anew.
+ */
+function cacheKey(
+  ref: ResolvableReference,
+  reference: string,
+  id: string,
+  options: ResolveOptions,
+): string {
+  const flags = (options.verify === true ? 1 : 0) + (options.platforms === true ? 2 : 0);
+  const kept = KEYS.get(ref);
+  if (kept?.id === id && kept.flags === flags) return kept.key;
+  const letters = `${flags & 1 ? "v" : ""}${flags & 2 ? "p" : ""}`;
+  const key = `${ref.registry}/${ref.repository}|${reference}|${id}|${letters}`;
+  KEYS.set(ref, { id, flags, key });
+  return key;
+}
+
 type Outcome = { ok: true; answer: ManifestAnswer } | { ok: false; error: RegistryError };
 
 /**
@@ -112,8 +135,7 @@ export class Resolver {
     const reference = ref.digest ?? ref.tag ?? "latest";
     try {
       credential = (options.keychain ?? anonymous)(ref.registry);
-      const flags = `${options.verify === true ? "v" : ""}${options.platforms === true ? "p" : ""}`;
-      key = `${ref.registry}/${ref.repository}|${reference}|${credentialId(credential)}|${flags}`;
+      key = cacheKey(ref, reference, credentialId(credential), options);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

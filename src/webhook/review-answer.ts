@@ -13,12 +13,6 @@ import {
 import { andThen, type AtOnce } from "../at-once.ts";
 import { withoutRedaction, type Logger, type Metrics } from "../observability/index.ts";
 
-/** The review duration histogram's labels, one object per endpoint (made once). */
-const DURATION_LABELS = {
-  mutate: { endpoint: "mutate" },
-  validate: { endpoint: "validate" },
-} as const satisfies Record<ReviewEndpoint, { endpoint: ReviewEndpoint }>;
-
 /** An HTTP answer, framework-free: the server writes it as JSON. */
 export interface HttpAnswer {
   readonly status: number;
@@ -100,7 +94,7 @@ function answered(
       : "mutated"
     : "denied";
   deps.metrics.reviews.labels(endpoint, request.operation, decision).inc();
-  deps.metrics.reviewDuration.observe(DURATION_LABELS[endpoint], seconds);
+  deps.metrics.reviewDuration.labels(endpoint).observe(seconds);
   // Admitted reviews are logged at debug, so a busy cluster's admissions cost no log line;
   // denials, admissions that warn or audit mode let in, and failures are logged at info.
   const level =

@@ -124,6 +124,28 @@ test("missing and wrong credentials are told apart", async (t) => {
   }
 });
 
+test("one reference object asked with other credentials is another question", async (t) => {
+  // The cache key of a reference object is kept (a warm review builds none): it must still
+  // follow the credentials and the options asked with.
+  const registry = await startRegistry(t, { auth: "token" });
+  const crane = await createCrane(t, registry);
+  const image = registry.ref("private/keys:1");
+  const pushed = await crane.pushRandomImage(image);
+  const resolver = resolverFor(t, registry);
+  const reference = ref(image);
+  const right = keychainOf(registry, registry.users[0]);
+  const wrong = keychainOf(registry, { username: "admin", password: "wrong" });
+  await t.throwsAsync(resolver.resolve(reference), { code: "ERR_REGISTRY_UNAUTHORIZED" });
+  t.is((await resolver.resolve(reference, { keychain: right })).digest, pushed.digest);
+  await t.throwsAsync(resolver.resolve(reference, { keychain: wrong }), {
+    code: "ERR_REGISTRY_UNAUTHORIZED",
+  });
+  await t.throwsAsync(resolver.resolve(reference), { code: "ERR_REGISTRY_UNAUTHORIZED" });
+  const verified = await resolver.resolve(reference, { keychain: right, verify: true });
+  t.is(verified.digest, pushed.digest);
+  t.is((await resolver.resolve(reference, { keychain: right })).digest, pushed.digest);
+});
+
 test("an unknown tag is not found, after a token was issued for it", async (t) => {
   const registry = await startRegistry(t, { auth: "token" });
   const resolver = resolverFor(t, registry);
